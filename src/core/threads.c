@@ -1,0 +1,59 @@
+#include "core.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+/* OpenBLAS's controls, declared weak so the library also links against a
+ * reference CBLAS that lacks them. */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_parallel(void) __attribute__((weak));
+extern char *openblas_get_config(void) __attribute__((weak));
+extern char *openblas_get_corename(void) __attribute__((weak));
+
+static int budget; /* 0: not chosen yet */
+
+static int default_threads(void)
+{
+    int n = omp_get_max_threads();
+    return n > 0 ? n : 1;
+}
+
+int recnn__threads(void)
+{
+    if (budget <= 0)
+        budget = default_threads();
+    return budget;
+}
+
+void recnn__blas_threads(int n)
+{
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(n < 1 ? 1 : n);
+}
+
+RECNN_API int recnn_set_num_threads(int n)
+{
+    budget = n > 0 ? n : default_threads();
+    recnn__blas_threads(budget);
+    return RECNN_OK;
+}
+
+RECNN_API int recnn_get_num_threads(void) { return recnn__threads(); }
+
+RECNN_API const char *recnn_blas_info(void)
+{
+    static char info[256];
+    if (openblas_get_config) {
+        const char *par = "";
+        if (openblas_get_parallel)
+            par = openblas_get_parallel() == 2   ? " (OpenMP)"
+                  : openblas_get_parallel() == 1 ? " (pthreads)"
+                                                 : " (sequential)";
+        snprintf(info, sizeof info, "%s; core %s%s", openblas_get_config(),
+                 openblas_get_corename ? openblas_get_corename() : "?", par);
+    } else {
+        snprintf(info, sizeof info, "CBLAS (not OpenBLAS)");
+    }
+    return info;
+}

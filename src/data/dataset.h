@@ -1,0 +1,75 @@
+/* Internal layout of recnn_dataset, shared by the data, model and eval code.
+ *
+ * A dataset is immutable once built and reference-counted, so models,
+ * evaluators and threads may share it.  Datasets derived from one another
+ * (splits, filters, binarisation) share one pair of id maps and therefore
+ * one index space: internal user u of a training set and of its test set is
+ * the same person, and n_users/n_items are the sizes of that space (rows of
+ * a derived dataset may be empty). */
+#ifndef RECNN_DATA_DATASET_H
+#define RECNN_DATA_DATASET_H
+
+#include "../core/core.h"
+
+#include <stdatomic.h>
+
+/* External id <-> dense internal index, shared (refcounted) by every
+ * dataset derived from the one that created it. */
+typedef struct recnn__idmap {
+    atomic_int refs;
+    int64_t n;        /* number of ids = size of the index space */
+    int64_t *ext;     /* ext[internal] = external integer id */
+    char **names;     /* string ids (generic CSV) or NULL; names[i] owned */
+    /* open-addressing hash from external id to internal index */
+    int64_t cap;      /* power of two */
+    int32_t *slots;   /* -1 = empty, else internal index */
+} recnn__idmap;
+
+/* Internal index of an external id, or -1 when absent. */
+int32_t recnn__idmap_find(const recnn__idmap *m, int64_t ext);
+/* Internal index of a string id, or -1 (maps built from string ids). */
+int32_t recnn__idmap_find_name(const recnn__idmap *m, const char *name);
+recnn__idmap *recnn__idmap_retain(recnn__idmap *m);
+void recnn__idmap_release(recnn__idmap *m);
+
+/* Item metadata (titles, genres), keyed by internal item index; shared. */
+typedef struct recnn__meta {
+    atomic_int refs;
+    int64_t n_items;        /* = index space size of the items map */
+    char **title;           /* UTF-8, may be NULL per item */
+    int n_genres;
+    char **genre_names;     /* n_genres names */
+    uint64_t *genres;       /* bit g set = item has genre g (n_genres <= 64) */
+} recnn__meta;
+
+struct recnn_dataset {
+    atomic_int refs;
+    int64_t n_users, n_items; /* index space sizes (== users->n, items->n) */
+    int64_t n_ratings;
+
+    /* Triplets, sorted by (user, item).  Because of that order they are
+     * also the CSR-by-user view: the ratings of user u are the entries
+     * row_ptr[u] .. row_ptr[u+1]-1 of item/value/time. */
+    int32_t *user;
+    int32_t *item;
+    float *value;
+    int64_t *time;     /* seconds since the epoch, or NULL when unknown */
+    int64_t *row_ptr;  /* n_users + 1 */
+
+    /* CSC-by-item view: ratings of item i are col_ptr[i] .. col_ptr[i+1]-1
+     * of col_user/col_value, sorted by user. */
+    int64_t *col_ptr;  /* n_items + 1 */
+    int32_t *col_user;
+    float *col_value;
+
+    float scale_min, scale_max; /* the rating scale declared or observed */
+    bool implicit;              /* values are 1 = interaction (binarised) */
+
+    recnn__idmap *users, *items;
+    recnn__meta *meta;          /* NULL when no item metadata attached */
+};
+
+recnn_dataset *recnn__dataset_retain(const recnn_dataset *d);
+void recnn__dataset_release(recnn_dataset *d);
+
+#endif

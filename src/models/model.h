@@ -1,0 +1,133 @@
+/* Internal model interface: the one vtable every model implements, so that
+ * settings, prediction by external id, recommendation, evaluation, early
+ * stopping and persistence are written once (in model.c / src/io). */
+#ifndef RECNN_MODELS_MODEL_H
+#define RECNN_MODELS_MODEL_H
+
+#include "../core/core.h"
+#include "../data/dataset.h"
+
+/* ---- settings tables ---------------------------------------------------
+ * A model describes its settings with a static table; each entry points at
+ * a field of the model's own config struct (offsetof).  model.c parses,
+ * validates, prints and persists them. */
+enum { RECNN__SET_INT, RECNN__SET_FLOAT, RECNN__SET_STR };
+#define RECNN__STR_MAX 128
+
+typedef struct recnn__setting {
+    const char *name;
+    int type;        /* RECNN__SET_*: field is int64_t, double, char[STR_MAX] */
+    size_t offset;   /* offsetof(config struct, field) */
+    double def;      /* default for INT/FLOAT */
+    double min, max; /* inclusive range for INT/FLOAT */
+    const char *sdef;    /* default for STR */
+    const char *choices; /* STR: "a|b|c" allowed values, or NULL = free text */
+    const char *doc;
+} recnn__setting;
+
+/* ---- tensors, for persistence and best-epoch snapshots ------------------ */
+enum { RECNN__F32 = 1, RECNN__I32 = 2, RECNN__I64 = 3 };
+
+typedef struct recnn__tensor {
+    const char *name; /* unique within a model, static string */
+    int dtype;        /* RECNN__F32 / I32 / I64 */
+    int64_t count;    /* elements */
+    void *data;
+} recnn__tensor;
+
+#define RECNN__MAX_TENSORS 64
+
+typedef struct recnn__model_vt {
+    const char *kind;
+    const char *doc;                /* one line: what the model is */
+    const recnn__setting *settings; /* table */
+    int n_settings;
+    size_t config_size;             /* sizeof the model's config struct */
+
+    /* Trains; m->n_users/n_items, id maps, m->train already set by model.c.
+     * Must report each epoch through recnn__fit_epoch and honour its stop. */
+    int (*fit)(recnn_model *m, const recnn_dataset *train, const recnn_dataset *valid);
+    /* Predictions for internal indices known to the model (0 <= u < n_users,
+     * 0 <= i < n_items); out[k] for pair k. */
+    int (*predict)(const recnn_model *m, int64_t n, const int32_t *u,
+                   const int32_t *i, float *out);
+    /* Scores of all n_items items for internal user u. */
+    int (*score_user)(const recnn_model *m, int32_t u, float *scores);
+    /* Fold-in scores for a new user's ratings (internal item indices);
+     * NULL when the model cannot. */
+    int (*score_new)(const recnn_model *m, int64_t n, const int32_t *items,
+                     const float *ratings, float *scores);
+    /* Borrowed views of every learned buffer (returns count, <= max).
+     * Used for saving and for best-epoch snapshots (copied in place). */
+    int (*tensors)(const recnn_model *m, recnn__tensor *out, int max);
+    /* Rebuilds the learned state from loaded tensors (copy what is kept);
+     * config, dims and id maps are already set. */
+    int (*restore)(recnn_model *m, const recnn__tensor *t, int n);
+    /* Frees m->state (config and common parts are model.c's). */
+    void (*free_state)(recnn_model *m);
+} recnn__model_vt;
+
+struct recnn_model {
+    const recnn__model_vt *vt;
+    void *config;  /* vt->config_size bytes, described by vt->settings */
+    void *state;   /* the model's own */
+    int fitted;
+
+    int64_t n_users, n_items;
+    recnn__idmap *users, *items; /* retained from the training data */
+    float scale_min, scale_max;  /* rating scale of the training data */
+    double global_mean;          /* mean training rating */
+
+    /* Items each user rated in training (excluded from recommendations):
+     * CSR, pointing into m->train or into owned buffers after a load. */
+    recnn_dataset *train;        /* retained by fit, NULL after load */
+    const int64_t *seen_ptr;     /* n_users + 1 */
+    const int32_t *seen_item;
+    int64_t *own_seen_ptr;
+    int32_t *own_seen_item;
+
+    recnn_progress_fn progress;
+    void *progress_data;
+
+    /* early stopping bookkeeping (recnn__fit_*) */
+    double best_metric;
+    int best_epoch, bad_epochs;
+    void *snapshot;              /* copy of tensors at the best epoch */
+    size_t snapshot_bytes;
+};
+
+/* Registry (registry.c): every model file defines one vtable
+ * `const recnn__model_vt recnn__vt_<name>` and adds it to the list there. */
+const recnn__model_vt *recnn__model_find(const char *kind);
+
+/* A model with default settings (used by create and by the file loader). */
+int recnn__model_new(const recnn__model_vt *vt, recnn_model **out);
+/* Applies "k=v k=v" text to a config struct, all or nothing. */
+int recnn__model_configure_raw(const recnn__model_vt *vt, void *config,
+                               const char *text);
+/* Formats every setting as "k=v k=v" (snprintf contract). */
+int recnn__settings_format(const recnn__model_vt *vt, const void *config, char *buf,
+                           size_t size);
+
+/* Config access for model code: cast m->config to its own struct. */
+#define RECNN__CFG(m, type) ((const type *)(m)->config)
+
+/* ---- training helpers for model code ---------------------------------- */
+
+/* Called once at the end of every epoch.  Calls the progress callback,
+ * tracks the best validation metric (lower is better when lower_better),
+ * snapshots the tensors when it improves, and returns non-zero when
+ * training should stop (callback asked, or `patience` epochs without
+ * improvement; patience <= 0 disables early stopping).  valid_metric NaN
+ * means no validation set. */
+int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_metric,
+                     const char *metric_name, int lower_better, int patience,
+                     double seconds);
+/* Ends training: restores the best snapshot if one was taken. */
+int recnn__fit_finish(recnn_model *m);
+
+/* RMSE of the model's predictions over the ratings of d (clamped to the
+ * training scale); NaN when d is NULL or empty. */
+double recnn__valid_rmse(const recnn_model *m, const recnn_dataset *d);
+
+#endif

@@ -1,0 +1,37 @@
+/* The list of model kinds.  A new model adds its vtable here (one line in
+ * each block); the order is the order recnn_model_kinds() prints. */
+#include "model.h"
+
+#include <string.h>
+
+/* extern const recnn__model_vt recnn__vt_NAME; */
+
+static const recnn__model_vt *const registry[] = {
+    /* &recnn__vt_NAME, */
+    NULL,
+};
+
+const recnn__model_vt *recnn__model_find(const char *kind)
+{
+    for (int i = 0; registry[i]; i++)
+        if (strcmp(registry[i]->kind, kind) == 0)
+            return registry[i];
+    return NULL;
+}
+
+RECNN_API const char *recnn_model_kinds(void)
+{
+    static char list[512];
+    size_t len = 0;
+    list[0] = '\0';
+    for (int i = 0; registry[i]; i++) {
+        size_t n = strlen(registry[i]->kind);
+        if (len + n + 2 > sizeof list)
+            break;
+        if (len)
+            list[len++] = ' ';
+        memcpy(list + len, registry[i]->kind, n + 1);
+        len += n;
+    }
+    return list;
+}
