@@ -112,3 +112,148 @@ RECNN_API int64_t recnn_dataset_n_ratings(const recnn_dataset *d)
 {
     return d ? d->n_ratings : 0;
 }
+
+/* ---- id map construction --------------------------------------------- */
+
+recnn__idmap *recnn__idmap_new(int64_t capacity_hint)
+{
+    recnn__idmap *m = calloc(1, sizeof *m);
+    if (!m) {
+        recnn__fail(RECNN_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    atomic_init(&m->refs, 1);
+    int64_t cap = 16;
+    while (cap < 2 * (capacity_hint > 0 ? capacity_hint : 8))
+        cap *= 2;
+    m->cap = cap;
+    m->slots = recnn__alloc((size_t)cap, sizeof *m->slots);
+    m->ext = recnn__alloc((size_t)(cap / 2), sizeof *m->ext);
+    if (!m->slots || !m->ext) {
+        recnn__free(m->slots);
+        recnn__free(m->ext);
+        free(m);
+        return NULL;
+    }
+    memset(m->slots, 0xff, (size_t)cap * sizeof *m->slots);
+    return m;
+}
+
+static int idmap_grow(recnn__idmap *m)
+{
+    int64_t cap = m->cap * 2;
+    int32_t *slots = recnn__alloc((size_t)cap, sizeof *slots);
+    int64_t *ext = recnn__realloc(m->ext, (size_t)m->n, (size_t)(cap / 2), sizeof *ext);
+    if (!slots || !ext) {
+        recnn__free(slots);
+        if (ext)
+            m->ext = ext;
+        return RECNN_E_NOMEM;
+    }
+    m->ext = ext;
+    memset(slots, 0xff, (size_t)cap * sizeof *slots);
+    uint64_t mask = (uint64_t)cap - 1;
+    for (int64_t k = 0; k < m->n; k++) {
+        uint64_t h = hash64(m->ext[k]) & mask;
+        while (slots[h] >= 0)
+            h = (h + 1) & mask;
+        slots[h] = (int32_t)k;
+    }
+    recnn__free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return RECNN_OK;
+}
+
+int32_t recnn__idmap_intern(recnn__idmap *m, int64_t ext)
+{
+    uint64_t mask = (uint64_t)m->cap - 1;
+    uint64_t h = hash64(ext) & mask;
+    for (;; h = (h + 1) & mask) {
+        int32_t k = m->slots[h];
+        if (k < 0)
+            break;
+        if (m->ext[k] == ext)
+            return k;
+    }
+    if (m->n >= INT32_MAX) {
+        recnn__fail(RECNN_E_NOMEM, "more than %d distinct ids", INT32_MAX);
+        return -1;
+    }
+    if (2 * (m->n + 1) > m->cap) { /* keep the load factor <= 1/2 */
+        if (idmap_grow(m) != RECNN_OK)
+            return -1;
+        return recnn__idmap_intern(m, ext);
+    }
+    m->slots[h] = (int32_t)m->n;
+    m->ext[m->n] = ext;
+    return (int32_t)m->n++;
+}
+
+static int cmp_i64_idx(const void *a, const void *b, void *ctx)
+{
+    const int64_t *ext = ctx;
+    int64_t x = ext[*(const int32_t *)a], y = ext[*(const int32_t *)b];
+    return (x > y) - (x < y);
+}
+
+/* qsort has no context argument in C11: a small merge sort instead. */
+static void sort_idx(int32_t *a, int32_t *tmp, int64_t n, const int64_t *ext)
+{
+    if (n < 2)
+        return;
+    int64_t h = n / 2;
+    sort_idx(a, tmp, h, ext);
+    sort_idx(a + h, tmp, n - h, ext);
+    int64_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = cmp_i64_idx(&a[j], &a[i], (void *)ext) < 0 ? a[j++] : a[i++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+int recnn__idmap_sort(recnn__idmap *m, int32_t *remap)
+{
+    int64_t n = m->n;
+    int32_t *order = recnn__alloc((size_t)n, sizeof *order);
+    int32_t *tmp = recnn__alloc((size_t)n, sizeof *tmp);
+    int64_t *ext = recnn__alloc((size_t)n, sizeof *ext);
+    if (!order || !tmp || !ext) {
+        recnn__free(order);
+        recnn__free(tmp);
+        recnn__free(ext);
+        return RECNN_E_NOMEM;
+    }
+    for (int64_t k = 0; k < n; k++)
+        order[k] = (int32_t)k;
+    sort_idx(order, tmp, n, m->ext);
+    for (int64_t k = 0; k < n; k++) {
+        remap[order[k]] = (int32_t)k;
+        ext[k] = m->ext[order[k]];
+    }
+    memcpy(m->ext, ext, (size_t)n * sizeof *ext);
+    if (m->names) {
+        char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
+        if (names) {
+            for (int64_t k = 0; k < n; k++)
+                names[k] = m->names[order[k]];
+            memcpy(m->names, names, (size_t)n * sizeof *names);
+            free(names);
+        }
+    }
+    memset(m->slots, 0xff, (size_t)m->cap * sizeof *m->slots);
+    uint64_t mask = (uint64_t)m->cap - 1;
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t h = hash64(m->ext[k]) & mask;
+        while (m->slots[h] >= 0)
+            h = (h + 1) & mask;
+        m->slots[h] = (int32_t)k;
+    }
+    recnn__free(order);
+    recnn__free(tmp);
+    recnn__free(ext);
+    return RECNN_OK;
+}

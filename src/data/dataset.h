@@ -31,6 +31,15 @@ int32_t recnn__idmap_find(const recnn__idmap *m, int64_t ext);
 int32_t recnn__idmap_find_name(const recnn__idmap *m, const char *name);
 recnn__idmap *recnn__idmap_retain(recnn__idmap *m);
 void recnn__idmap_release(recnn__idmap *m);
+/* An empty growable map (refs = 1); capacity_hint = expected ids. */
+recnn__idmap *recnn__idmap_new(int64_t capacity_hint);
+/* Index of ext, inserting it (next index) when new; -1 on out of memory
+ * or when the map would pass INT32_MAX ids. */
+int32_t recnn__idmap_intern(recnn__idmap *m, int64_t ext);
+/* Renumbers the map so that internal order follows ascending external id;
+ * remap[old] = new (remap has m->n entries).  Deterministic numbering
+ * whatever the file order. */
+int recnn__idmap_sort(recnn__idmap *m, int32_t *remap);
 
 /* Item metadata (titles, genres), keyed by internal item index; shared. */
 typedef struct recnn__meta {
@@ -71,5 +80,20 @@ struct recnn_dataset {
 
 recnn_dataset *recnn__dataset_retain(const recnn_dataset *d);
 void recnn__dataset_release(recnn_dataset *d);
+
+/* Builds a dataset over the index space of `users`/`items` (retained, not
+ * consumed) from n triplets of internal indices.  Takes ownership of u, i,
+ * v and t (recnn__alloc'd; t may be NULL) whatever the outcome.  Sorts,
+ * applies the duplicate policy (RECNN_DUP_*; "first"/"last" in the given
+ * order), builds CSR and CSC.  scale_min == scale_max == 0 means "the
+ * observed range".  `what` names the source in error messages. */
+int recnn__dataset_build(recnn_dataset **out, recnn__idmap *users, recnn__idmap *items,
+                         int64_t n, int32_t *u, int32_t *i, float *v, int64_t *t,
+                         float scale_min, float scale_max, bool implicit,
+                         int dup_policy, const char *what);
+/* The ratings of src whose keep[k] is non-zero (k in triplet order), as a
+ * new dataset sharing src's id maps, scale and metadata; NULL + last error
+ * on failure. */
+recnn_dataset *recnn__dataset_subset(const recnn_dataset *src, const uint8_t *keep);
 
 #endif
