@@ -76,10 +76,12 @@ $(STLIB): $(OBJ)
 	rm -f $@
 	ar rcs $@ $(OBJ)
 
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@BLAS_PC@|$(BLAS_PC)|g'
+
 pkgconfig/recnn.pc: pkgconfig/recnn.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		-e 's|@BLAS_PC@|$(BLAS_PC)|g' $< > $@
+	$(PC_SED) $< > $@
 
 # Examples and benchmarks link the shared library, as users do.
 $(BUILD)/examples/%: examples/%.c $(SHLIB) $(HDR) $(wildcard examples/*.h)
@@ -103,7 +105,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_COMMON) $(STLIB) $(HDR) $(wildcard tests/comm
 check: lib $(TEST_BIN) pkgconfig/recnn.pc
 	@fail=0; for t in $(TEST_BIN); do \
 		echo "== $$t"; $(TEST_ENV) $$t || fail=1; done; \
-	if [ -z "$(SKIP_PC_TEST)" ]; then sh tests/pkgconfig_test.sh || fail=1; fi; \
+	if [ -z "$(SKIP_PC_TEST)" ]; then BUILD=$(BUILD) sh tests/pkgconfig_test.sh || fail=1; fi; \
 	exit $$fail
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -119,7 +121,7 @@ valgrind: lib $(TEST_BIN)
 	exit $$fail
 
 pc-test: lib pkgconfig/recnn.pc
-	sh tests/pkgconfig_test.sh
+	BUILD=$(BUILD) sh tests/pkgconfig_test.sh
 
 install: lib pkgconfig/recnn.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/recnn $(DESTDIR)$(PKGCONFIGDIR)
@@ -129,7 +131,7 @@ install: lib pkgconfig/recnn.pc
 	ln -sf librecnn.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librecnn.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 644 pkgconfig/recnn.pc $(DESTDIR)$(PKGCONFIGDIR)/recnn.pc
+	$(PC_SED) pkgconfig/recnn.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/recnn.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/recnn.h $(DESTDIR)$(LIBDIR)/librecnn.so.$(VERSION) \

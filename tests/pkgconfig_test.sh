@@ -5,7 +5,7 @@
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-make -s install PREFIX="$tmp/usr" >/dev/null
+make -s install BUILD="${BUILD:-build}" PREFIX="$tmp/usr" >/dev/null
 cat > "$tmp/consumer.c" <<'C'
 #include <recnn.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ cc -std=c11 -static-libgcc $(pkg-config --cflags recnn) "$tmp/consumer.c" -o "$t
 if readelf -d "$tmp/static" | grep -q 'librecnn'; then
     echo "pkgconfig test: static consumer still needs librecnn.so"; exit 1; fi
 "$tmp/static"
-make -s uninstall PREFIX="$tmp/usr" >/dev/null
+make -s uninstall BUILD="${BUILD:-build}" PREFIX="$tmp/usr" >/dev/null
 if [ -e "$tmp/usr/include/recnn.h" ] || [ -e "$tmp/usr/lib/librecnn.a" ]; then
     echo "pkgconfig test: uninstall left files behind"; exit 1; fi
 echo "pkgconfig test: shared and static consumers passed"
