@@ -1,0 +1,399 @@
+/* Internal neural building blocks used by the model code: layers over
+ * row-major float batches, activations, losses, initialisers, optimizers.
+ * Nothing here is exported; the public handles of include/recnn/nn.h are
+ * these same structs (struct recnn_layer, struct recnn_optimizer).
+ *
+ * Conventions (docs/NN.md has the long form):
+ * - A batch is n rows of `dim` contiguous floats (row-major).
+ * - forward(n, x, y) overwrites y.  backward(..., gy, gx) OVERWRITES gx
+ *   (gx may be NULL when the input gradient is not needed) and ACCUMULATES
+ *   (+=) into the parameter gradients, so shared/tied weights and several
+ *   backward calls per step add up.  Call recnn__layer_zero_grad (or
+ *   recnn__params_zero_grad) before each step's backward passes.
+ * - Layers never allocate after creation: scratch is sized for max_batch
+ *   rows; n > max_batch is RECNN_E_INVALID.
+ * - Weight layouts (cache-friendly for the sparse paths):
+ *     linear, normal layout   (dense, sparse-input):  W is [in  x out],
+ *         y = x W + b; a nonzero input j reads the one row W[j].
+ *     linear, transposed layout (masked output, tied-to-dense):  W is
+ *         [out x in], y = x W^T + b; output column j is the one row W[j].
+ *   A tied layer shares its encoder's W (and gradient) in the opposite
+ *   layout, so tied(dense encoder) is a masked-capable decoder.
+ * - Sparse gradients: a parameter created with row tracking (the W of the
+ *   sparse-input and masked layers, embeddings, masked-output biases)
+ *   records the rows a backward touched (p->rows[0..n_rows)); optimizers
+ *   then update only those rows ("lazy" updates, see recnn__optim).  Any
+ *   dense gradient into such a parameter sets p->dense and the next step
+ *   is a full update.
+ */
+#ifndef RECNN_NN_NN_H
+#define RECNN_NN_NN_H
+
+#include "../core/core.h"
+
+/* ---- sparse batches ---------------------------------------------------- */
+
+/* A batch of n sparse rows in CSR form, borrowed (never freed here).
+ * Batch row r is CSR row s = sel ? sel[r] : r, whose entries are
+ * ptr[s] .. ptr[s+1]-1 of idx (column) and val (value; val == NULL means
+ * every value is 1, for implicit feedback).  ptr[0] need not be 0, so a
+ * dataset's row_ptr/item/value (or col_ptr/col_user/col_value) can be used
+ * directly with sel = the batch's user (item) indices. */
+typedef struct recnn__csr {
+    int64_t n;
+    const int64_t *ptr;
+    const int32_t *idx;
+    const float *val;
+    const int32_t *sel;
+} recnn__csr;
+
+/* Entries in the batch (sum of the n rows' lengths). */
+int64_t recnn__csr_nnz(const recnn__csr *x);
+/* off[0..n]: where batch row r starts in the concatenated order of the
+ * batch's entries (off[0] = 0, off[n] = nnz).  Returns nnz. */
+int64_t recnn__csr_offsets(const recnn__csr *x, int64_t *off);
+
+/* ---- parameters ---------------------------------------------------------- */
+
+typedef struct recnn__param {
+    const char *name; /* static, e.g. "W", "b", "apl_a" */
+    float *w;         /* values (count) */
+    float *g;         /* gradient (count), accumulated by backward */
+    int64_t count;
+    int64_t row_len;  /* elements per row (count / row_len rows); 0 = count */
+    int decay;        /* 1: weights (L2 / weight decay apply), 0: biases etc. */
+    /* Row tracking for sparse gradients (mark != NULL when enabled). */
+    uint8_t *mark;    /* per row: 1 when the row is in rows[] */
+    int32_t *rows;    /* touched rows, first-touch order */
+    int64_t n_rows;
+    int dense;        /* 1: the gradient is dense (every row may be non-zero) */
+} recnn__param;
+
+static inline int64_t recnn__param_nrows(const recnn__param *p)
+{
+    return p->row_len > 0 ? p->count / p->row_len : 1;
+}
+/* True when an optimizer should update only p->rows this step. */
+static inline bool recnn__param_sparse(const recnn__param *p)
+{
+    return p->mark != NULL && !p->dense;
+}
+/* Records row r as touched (no-op without tracking).  Not thread-safe. */
+static inline void recnn__param_touch(recnn__param *p, int64_t r)
+{
+    if (p->mark && !p->mark[r]) {
+        p->mark[r] = 1;
+        p->rows[p->n_rows++] = (int32_t)r;
+    }
+}
+/* The gradient is dense from now on until the next zero_grad. */
+static inline void recnn__param_touch_all(recnn__param *p) { p->dense = 1; }
+
+/* Fills a param descriptor for a caller-owned buffer (no row tracking). */
+recnn__param recnn__param_make(const char *name, float *w, float *g, int64_t count,
+                               int64_t row_len, int decay);
+/* Enables row tracking (allocates mark/rows; free with recnn__param_free). */
+int recnn__param_track_rows(recnn__param *p);
+void recnn__param_free(recnn__param *p); /* frees mark/rows only */
+/* Zeroes the gradient: only the touched rows when sparse, else all; resets
+ * the tracking. */
+void recnn__param_zero_grad(recnn__param *p);
+void recnn__params_zero_grad(recnn__param *const *ps, int n);
+
+/* ---- activations (plain functions) ------------------------------------ */
+
+enum {
+    RECNN__ACT_IDENTITY = 0,
+    RECNN__ACT_SIGMOID = 1,
+    RECNN__ACT_TANH = 2,
+    RECNN__ACT_RELU = 3,
+    RECNN__ACT_LEAKY_RELU = 4, /* alpha = negative slope (default 0.01) */
+    RECNN__ACT_ELU = 5,        /* alpha (default 1) */
+    RECNN__ACT_SELU = 6,       /* Klambauer et al. 2017 constants */
+    RECNN__ACT_SOFTMAX = 7,    /* over each row of `dim` */
+    RECNN__ACT_APL = 8         /* trainable: a layer, see recnn__apl_create */
+};
+#define RECNN__SELU_LAMBDA 1.0507009873554804934193349852946f
+#define RECNN__SELU_ALPHA 1.6732632423543772848170429916717f
+
+/* Name <-> id ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
+ * "selu", "softmax", "apl"); -1 when unknown. */
+int recnn__act_from_name(const char *name);
+const char *recnn__act_name(int act);
+/* Default alpha for an activation (leaky 0.01, elu 1, else 0). */
+float recnn__act_default_alpha(int act);
+
+/* y = f(x) over n rows of dim (y may equal x: in place). */
+void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const float *x,
+                        float *y);
+/* gx = f'(x) * gy computed from the OUTPUT y only (so in-place forward is
+ * fine); gx may equal gy.  Not for APL. */
+void recnn__act_backward(int act, float alpha, int64_t n, int64_t dim, const float *y,
+                         const float *gy, float *gx);
+
+/* ---- initialisers ------------------------------------------------------ */
+
+enum {
+    RECNN__INIT_ZERO = 0,
+    RECNN__INIT_XAVIER_UNIFORM = 1, /* U(+-gain*sqrt(6/(fan_in+fan_out))) */
+    RECNN__INIT_XAVIER_NORMAL = 2,  /* N(0, gain^2 * 2/(fan_in+fan_out)) */
+    RECNN__INIT_HE_UNIFORM = 3,     /* U(+-gain*sqrt(6/fan_in)) */
+    RECNN__INIT_HE_NORMAL = 4,      /* N(0, gain^2 * 2/fan_in) */
+    RECNN__INIT_LECUN_UNIFORM = 5,  /* U(+-gain*sqrt(3/fan_in)) */
+    RECNN__INIT_LECUN_NORMAL = 6,   /* N(0, gain^2 / fan_in)  (for SELU) */
+    RECNN__INIT_NORMAL = 7,         /* N(0, scale^2) */
+    RECNN__INIT_UNIFORM = 8         /* U(-scale, scale) */
+};
+int recnn__init_from_name(const char *name); /* "xavier_uniform", ... ; -1 */
+/* Fills w[0..n) from r.  `scale` is the gain for the fan-based schemes
+ * (0 means 1) and the std/half-width for NORMAL/UNIFORM. */
+int recnn__init_fill(float *w, int64_t n, int scheme, int64_t fan_in, int64_t fan_out,
+                     float scale, recnn_rng *r);
+
+/* ---- layers ------------------------------------------------------------ */
+
+enum {
+    RECNN__L_LINEAR = 1,    /* dense / sparse-input / masked output / tied */
+    RECNN__L_EMBEDDING = 2,
+    RECNN__L_ACT = 3,
+    RECNN__L_APL = 4,
+    RECNN__L_DROPOUT = 5,
+    RECNN__L_CONCAT = 6,
+    RECNN__L_PRODUCT = 7
+};
+
+#define RECNN__LAYER_MAX_PARAMS 3
+
+typedef struct recnn_layer recnn__layer;
+
+struct recnn_layer {
+    int kind;            /* RECNN__L_* */
+    int64_t in_dim, out_dim, max_batch;
+    int64_t in_dim2;     /* CONCAT: second input's width */
+
+    /* parameters this layer owns (tied layers do not list the shared W) */
+    recnn__param params[RECNN__LAYER_MAX_PARAMS];
+    int n_params;
+
+    /* LINEAR */
+    int wt;              /* 0: W is [in x out]; 1: W is [out x in] */
+    int sparse_in;       /* created as sparse-input (row-tracked W, wt = 0) */
+    int masked;          /* created as masked output (row-tracked W and b) */
+    recnn__param *pw;    /* W (own params[0] or the encoder's) */
+    recnn__param *pb;    /* bias or NULL */
+    recnn__layer *tied;  /* encoder whose W this layer shares, or NULL */
+    float *ones;         /* max_batch ones (bias gradient by gemv) */
+    int64_t *off;        /* max_batch + 1 (masked offsets) */
+
+    /* ACT / APL */
+    int act;
+    float alpha;
+    int hinges, per_unit; /* APL: S hinges, parameters per unit or shared */
+
+    /* DROPOUT */
+    float rate;
+    float *mask;         /* max_batch x dim, 0 or 1/(1-rate) */
+    recnn_rng rng;
+    int fixed_mask, mask_ready;
+
+    /* Optional output / input-gradient workspaces (recnn__layer_alloc_io),
+     * max_batch x out_dim and max_batch x in_dim; NULL until requested. */
+    float *y, *gx, *gx2;
+};
+
+/* Creation.  Every layer is freed with recnn__layer_free (NULL ok).
+ * Parameters are zero until recnn__layer_init (biases stay zero). */
+
+/* Dense: y = x W + b, W [in x units].  bias 0/1. */
+int recnn__dense_create(recnn__layer **out, int64_t in, int64_t units, int bias,
+                        int64_t max_batch);
+/* Sparse-input dense: same maths and layout as dense, input a CSR batch
+ * (recnn__sparse_forward); W's rows are tracked. */
+int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias,
+                         int64_t max_batch);
+/* Masked output: W [out_dim x in] (transposed layout), y = h W^T + b,
+ * computed only at requested positions (recnn__masked_forward) or in full
+ * (recnn__layer_forward).  W rows and b entries are tracked. */
+int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bias,
+                         int64_t max_batch);
+/* Tied: shares enc's W (a LINEAR layer) transposed: in = enc->out_dim,
+ * out = enc->in_dim, own bias.  Borrowed: enc must outlive this layer.
+ * Tied to a dense/sparse-input encoder the result is masked-capable. */
+int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias,
+                       int64_t max_batch);
+/* Embedding table [n x dim]; rows tracked. */
+int recnn__embedding_create(recnn__layer **out, int64_t n, int64_t dim,
+                            int64_t max_batch);
+/* Fixed activation over rows of dim (alpha < 0 picks the default). */
+int recnn__act_create(recnn__layer **out, int act, int64_t dim, float alpha,
+                      int64_t max_batch);
+/* Adaptive piecewise linear unit (Agostinelli et al., ICLR 2015 workshop,
+ * "Learning activation functions to improve deep neural networks"):
+ *   h(x) = max(0, x) + sum_{s<S} a_s max(0, -x + b_s)
+ * with a_s, b_s learned per unit (per_unit = 1; [S x dim] each) or shared
+ * by the layer (per_unit = 0; [S]).  Initial a_s = a0 (e.g. 0: a ReLU;
+ * -0.25 with S = 1: a leaky ReLU/PReLU), b_s spread over [-1, 1] (0 when
+ * S = 1).  params: "apl_a", "apl_b" (no decay). */
+int recnn__apl_create(recnn__layer **out, int64_t dim, int hinges, int per_unit,
+                      float a0, int64_t max_batch);
+/* Inverted dropout: train ? x * mask / (1 - rate) : x.  Mask from a
+ * private RNG seeded with `seed`.  fixed != 0 keeps the first mask (for
+ * gradient checks / deterministic replays). */
+int recnn__dropout_create(recnn__layer **out, int64_t dim, float rate, uint64_t seed,
+                          int64_t max_batch);
+void recnn__dropout_fix_mask(recnn__layer *l, int fixed);
+/* Merges: concat [a | b] (da + db), element-wise product a .* b (dim). */
+int recnn__concat_create(recnn__layer **out, int64_t da, int64_t db, int64_t max_batch);
+int recnn__product_create(recnn__layer **out, int64_t dim, int64_t max_batch);
+
+void recnn__layer_free(recnn__layer *l);
+
+/* Allocates the optional l->y (max_batch x out_dim) and l->gx (max_batch x
+ * in_dim; also gx2 for merges; none for sparse-input/embedding). */
+int recnn__layer_alloc_io(recnn__layer *l);
+
+/* Initialises the weights (LINEAR W, EMBEDDING table) with a scheme
+ * (fan_in/fan_out from the layer's shape); biases and APL params are left
+ * as they are. */
+int recnn__layer_init(recnn__layer *l, int scheme, float scale, recnn_rng *r);
+
+/* Parameter list: returns the number of entries written to out (<= max),
+ * pointers into the layer (a tied layer lists only its bias). */
+int recnn__layer_params(recnn__layer *l, recnn__param **out, int max);
+void recnn__layer_zero_grad(recnn__layer *l);
+
+/* Dense-input forward/backward for LINEAR (incl. masked/tied in full),
+ * ACT, APL, DROPOUT layers.  train matters for DROPOUT only.  backward:
+ * x is needed by LINEAR and APL (ACT and DROPOUT ignore it); y by ACT;
+ * gx may be NULL; gx may equal gy for ACT/APL/DROPOUT. */
+int recnn__layer_forward(recnn__layer *l, int64_t n, const float *x, float *y,
+                         int train);
+int recnn__layer_backward(recnn__layer *l, int64_t n, const float *x, const float *y,
+                          const float *gy, float *gx);
+
+/* Sparse-input LINEAR (wt = 0): y[r] = b + sum_k val_k W[idx_k] over row r,
+ * cost nnz x out.  backward: dW[idx_k] += val_k gy[r] (rows tracked),
+ * db += sum_r gy[r].  The input gradient is not computed (data). */
+int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y);
+int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy);
+
+/* Masked LINEAR (wt = 1): for batch row r (pos->n rows) and each of its
+ * positions j (pos->idx, values ignored), y[k] = h[r] . W[j] + b[j] with k
+ * running over the batch's positions in order (recnn__csr_offsets); y has
+ * recnn__csr_nnz(pos) floats.  backward: gh (n x in, may be NULL) =
+ * sum_j gy[k] W[j]; dW[j] += gy[k] h[r]; db[j] += gy[k]. */
+int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos,
+                          float *y);
+int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *pos,
+                           const float *gy, float *gh);
+
+/* EMBEDDING: y[r] = E[ids[r]]; backward dE[ids[r]] += gy[r]. */
+int recnn__embedding_forward(recnn__layer *l, int64_t n, const int32_t *ids, float *y);
+int recnn__embedding_backward(recnn__layer *l, int64_t n, const int32_t *ids,
+                              const float *gy);
+
+/* CONCAT / PRODUCT: two inputs.  ga / gb overwritten, either may be NULL. */
+int recnn__merge_forward(recnn__layer *l, int64_t n, const float *a, const float *b,
+                         float *y);
+int recnn__merge_backward(recnn__layer *l, int64_t n, const float *a, const float *b,
+                          const float *gy, float *ga, float *gb);
+
+/* ---- losses ------------------------------------------------------------
+ * Each returns the loss (double accumulation) and, when grad != NULL,
+ * OVERWRITES grad with d loss / d input.  `scale` multiplies loss and
+ * gradient (e.g. 1/n for a mean). weight == NULL means all 1. */
+
+/* scale * sum_k w_k (p_k - t_k)^2 (masked MSE over listed positions). */
+double recnn__loss_mse(int64_t n, const float *pred, const float *target,
+                       const float *weight, float scale, float *grad);
+/* Dense output y (obs->n rows x dim) against the observed entries of obs
+ * (a CSR batch: columns + ratings; val NULL = 1):
+ *   scale * ( sum_obs (y - r)^2 + unobs_w * sum_unobserved (y - unobs_t)^2 )
+ * unobs_w = 0 gives the masked MSE over observed entries only (then the
+ * gradient is 0 at unobserved entries). */
+double recnn__loss_masked_mse(int64_t dim, const float *y, const recnn__csr *obs,
+                              float unobs_w, float unobs_t, float scale, float *grad);
+/* Binary cross-entropy on logits z with targets t in [0, 1]:
+ *   scale * sum_k w_k (max(z,0) - z t + log(1 + exp(-|z|)))
+ * gradient scale * w_k (sigmoid(z) - t).  Stable for any z. */
+double recnn__loss_bce_logits(int64_t n, const float *z, const float *t,
+                              const float *weight, float scale, float *grad);
+/* Penalties: add (+=) their gradient into grad (when non-NULL).
+ * L2: lambda/2 * sum w^2.  Elastic net: lambda * sum(l1 |w| + (1-l1)/2 w^2)
+ * (subgradient 0 at w = 0).  Range: lambda * sum d(y)^2 with d(y) the
+ * distance from y to [lo, hi]; literal != 0 uses y^2 outside the range
+ * (the autoencoder-mf-knn paper's formula). */
+double recnn__penalty_l2(int64_t n, const float *w, float lambda, float *grad);
+double recnn__penalty_elastic(int64_t n, const float *w, float lambda, float l1,
+                              float *grad);
+double recnn__penalty_range(int64_t n, const float *y, float lo, float hi, float lambda,
+                            int literal, float *grad);
+/* L2 / elastic over parameter lists: only entries with decay = 1; over the
+ * touched rows only when a parameter's gradient is sparse (lazy). */
+double recnn__params_l2(recnn__param *const *ps, int n, float lambda);
+double recnn__params_elastic(recnn__param *const *ps, int n, float lambda, float l1);
+
+/* ---- optimizers -------------------------------------------------------- */
+
+enum {
+    RECNN__OPT_SGD = 0,
+    RECNN__OPT_MOMENTUM = 1, /* v = mu v + g; w -= lr v            */
+    RECNN__OPT_NESTEROV = 2, /* v = mu v + g; w -= lr (g + mu v)   */
+    RECNN__OPT_RMSPROP = 3,  /* s = rho s + (1-rho) g^2; w -= lr g/(sqrt(s)+eps) */
+    RECNN__OPT_ADAM = 4,     /* bias-corrected; decoupled weight decay */
+    RECNN__OPT_RPROP = 5     /* iRprop- (Igel & Huesken 2000) */
+};
+enum { RECNN__SCHED_CONST = 0, RECNN__SCHED_STEP = 1, RECNN__SCHED_EXP = 2 };
+
+typedef struct recnn__optim_entry {
+    recnn__param *p;  /* borrowed: the optimizer reads p->w/g/rows at step */
+    float *s1, *s2;   /* state (momentum / m / mean square / rprop step, v /
+                       * previous gradient), count floats each, or NULL */
+} recnn__optim_entry;
+
+typedef struct recnn_optimizer recnn__optim;
+struct recnn_optimizer {
+    int kind;
+    double lr, base_lr;
+    double mu, rho, beta1, beta2, eps, weight_decay;
+    double eta_plus, eta_minus, step_min, step_max, step_init; /* RProp */
+    double clip_norm, clip_value; /* 0 = off */
+    int sched;
+    double gamma;
+    int64_t step_size;
+    int64_t t;       /* steps taken */
+    int64_t epoch;   /* epochs ended (schedules) */
+    double last_norm; /* global gradient norm before clipping, last step */
+    recnn__optim_entry *e;
+    int n, cap;
+    /* params the optimizer made itself (recnn_optimizer_add) */
+    recnn__param **own;
+    int n_own;
+};
+
+/* Defaults: lr given; mu 0.9; rho 0.9; beta1 0.9, beta2 0.999; eps 1e-8;
+ * RProp eta+ 1.2, eta- 0.5, step_min 1e-6, step_max 50, step_init = lr. */
+int recnn__optim_create(recnn__optim **out, int kind, double lr);
+void recnn__optim_free(recnn__optim *o);
+int recnn__optim_from_name(const char *name); /* "sgd", "momentum", ...; -1 */
+/* Adds a parameter (borrowed; must outlive the optimizer or until free). */
+int recnn__optim_add(recnn__optim *o, recnn__param *p);
+int recnn__optim_add_layer(recnn__optim *o, recnn__layer *l);
+/* Keyed hyper-parameters: "lr", "momentum", "rho", "beta1", "beta2",
+ * "eps", "weight_decay", "eta_plus", "eta_minus", "step_min", "step_max",
+ * "step_init", "clip_norm", "clip_value". */
+int recnn__optim_set(recnn__optim *o, const char *key, double v);
+/* lr schedule applied by recnn__optim_epoch_end: STEP multiplies by gamma
+ * every step_size epochs, EXP by gamma every epoch. */
+int recnn__optim_schedule(recnn__optim *o, int sched, double gamma, int64_t step_size);
+void recnn__optim_epoch_end(recnn__optim *o);
+/* One update from the current gradients (clipping first: by value, then
+ * by global norm).  Sparse parameters: only touched rows (lazy).  Does not
+ * zero the gradients. */
+int recnn__optim_step(recnn__optim *o);
+/* Serialised state (hyper-parameters, counters, moment buffers). */
+size_t recnn__optim_state_size(const recnn__optim *o);
+int recnn__optim_state_save(const recnn__optim *o, void *buf, size_t size);
+int recnn__optim_state_load(recnn__optim *o, const void *buf, size_t size);
+
+#endif
