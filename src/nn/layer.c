@@ -1,0 +1,898 @@
+/* Layers: linear (dense, sparse-input, masked output, tied), embedding,
+ * fixed and adaptive activations, dropout, concat and product merges. */
+#include "nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+/* ---- creation helpers -------------------------------------------------- */
+
+static int new_layer(recnn__layer **out, int kind, int64_t in, int64_t outd,
+                     int64_t max_batch, const char *what)
+{
+    *out = NULL;
+    if (in < 1 || outd < 1 || max_batch < 1)
+        return recnn__fail(RECNN_E_INVALID,
+                           "%s: dimensions and max_batch must be >= 1 (in %lld, out %lld, "
+                           "max_batch %lld)",
+                           what, (long long)in, (long long)outd, (long long)max_batch);
+    if (in > INT32_MAX || outd > INT32_MAX || max_batch > INT32_MAX)
+        return recnn__fail(RECNN_E_INVALID, "%s: a dimension exceeds 2^31-1", what);
+    recnn__layer *l = recnn__calloc(1, sizeof *l);
+    if (!l)
+        return RECNN_E_NOMEM;
+    l->kind = kind;
+    l->in_dim = in;
+    l->out_dim = outd;
+    l->max_batch = max_batch;
+    *out = l;
+    return RECNN_OK;
+}
+
+/* Adds an owned parameter of count floats (zeroed value and gradient). */
+static int add_param(recnn__layer *l, const char *name, int64_t count, int64_t row_len,
+                     int decay, int track)
+{
+    recnn__param *p = &l->params[l->n_params];
+    float *w = recnn__calloc((size_t)count, sizeof(float));
+    float *g = recnn__calloc((size_t)count, sizeof(float));
+    if (!w || !g) {
+        recnn__free(w);
+        recnn__free(g);
+        return RECNN_E_NOMEM;
+    }
+    *p = recnn__param_make(name, w, g, count, row_len, decay);
+    l->n_params++;
+    if (track)
+        return recnn__param_track_rows(p);
+    return RECNN_OK;
+}
+
+void recnn__layer_free(recnn__layer *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->n_params; i++) {
+        recnn__free(l->params[i].w);
+        recnn__free(l->params[i].g);
+        recnn__param_free(&l->params[i]);
+    }
+    recnn__free(l->ones);
+    recnn__free(l->off);
+    recnn__free(l->mask);
+    recnn__free(l->y);
+    recnn__free(l->gx);
+    recnn__free(l->gx2);
+    recnn__free(l);
+}
+
+static int finish(recnn__layer **out, recnn__layer *l, int st)
+{
+    if (st != RECNN_OK) {
+        recnn__layer_free(l);
+        *out = NULL;
+        return st;
+    }
+    *out = l;
+    return RECNN_OK;
+}
+
+static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
+                      int64_t max_batch, int wt, int sparse_in, int masked,
+                      const char *what)
+{
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_LINEAR, in, units, max_batch, what);
+    if (st)
+        return st;
+    l->wt = wt;
+    l->sparse_in = sparse_in;
+    l->masked = masked;
+    /* W is [in x out] (wt 0) or [out x in] (wt 1); a "row" is one of the
+     * first dimension's entries. */
+    int64_t rows = wt ? units : in, rl = wt ? in : units;
+    size_t cnt;
+    if (!recnn__mul_ok((size_t)rows, (size_t)rl, &cnt))
+        return finish(out, l, recnn__fail(RECNN_E_NOMEM, "%s: W too large", what));
+    st = add_param(l, "W", rows * rl, rl, 1, sparse_in || masked);
+    if (!st)
+        l->pw = &l->params[0];
+    if (!st && bias) {
+        st = add_param(l, "b", units, 1, 0, masked);
+        if (!st)
+            l->pb = &l->params[1];
+    }
+    if (!st) {
+        l->ones = recnn__alloc((size_t)max_batch, sizeof(float));
+        l->off = recnn__alloc((size_t)max_batch + 1, sizeof(int64_t));
+        if (!l->ones || !l->off)
+            st = RECNN_E_NOMEM;
+        else
+            for (int64_t i = 0; i < max_batch; i++)
+                l->ones[i] = 1.0f;
+    }
+    return finish(out, l, st);
+}
+
+int recnn__dense_create(recnn__layer **out, int64_t in, int64_t units, int bias,
+                        int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "dense: NULL out");
+    return linear_new(out, in, units, bias, max_batch, 0, 0, 0, "dense");
+}
+
+int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias,
+                         int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "sparse dense: NULL out");
+    return linear_new(out, in, units, bias, max_batch, 0, 1, 0, "sparse dense");
+}
+
+int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bias,
+                         int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "masked output: NULL out");
+    return linear_new(out, in, out_dim, bias, max_batch, 1, 0, 1, "masked output");
+}
+
+int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t max_batch)
+{
+    if (!out || !enc || enc->kind != RECNN__L_LINEAR)
+        return recnn__fail(RECNN_E_INVALID, "tied: the encoder must be a linear layer");
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_LINEAR, enc->out_dim, enc->in_dim, max_batch, "tied");
+    if (st)
+        return st;
+    l->wt = !enc->wt;
+    l->masked = l->wt; /* rows of W are output columns: masked-capable */
+    l->tied = enc;
+    l->pw = enc->pw;
+    if (bias) {
+        st = add_param(l, "b", l->out_dim, 1, 0, l->masked);
+        if (!st)
+            l->pb = &l->params[0];
+    }
+    if (!st) {
+        l->ones = recnn__alloc((size_t)max_batch, sizeof(float));
+        l->off = recnn__alloc((size_t)max_batch + 1, sizeof(int64_t));
+        if (!l->ones || !l->off)
+            st = RECNN_E_NOMEM;
+        else
+            for (int64_t i = 0; i < max_batch; i++)
+                l->ones[i] = 1.0f;
+    }
+    return finish(out, l, st);
+}
+
+int recnn__embedding_create(recnn__layer **out, int64_t n, int64_t dim, int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "embedding: NULL out");
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_EMBEDDING, n, dim, max_batch, "embedding");
+    if (st)
+        return st;
+    size_t cnt;
+    if (!recnn__mul_ok((size_t)n, (size_t)dim, &cnt))
+        return finish(out, l, recnn__fail(RECNN_E_NOMEM, "embedding: table too large"));
+    st = add_param(l, "E", n * dim, dim, 1, 1);
+    return finish(out, l, st);
+}
+
+int recnn__act_create(recnn__layer **out, int act, int64_t dim, float alpha,
+                      int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "activation: NULL out");
+    if (act < RECNN__ACT_IDENTITY || act > RECNN__ACT_SOFTMAX)
+        return recnn__fail(RECNN_E_INVALID,
+                           "activation: unknown id %d (use recnn__apl_create for apl)", act);
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_ACT, dim, dim, max_batch, "activation");
+    if (st)
+        return st;
+    l->act = act;
+    l->alpha = alpha < 0 ? recnn__act_default_alpha(act) : alpha;
+    return finish(out, l, RECNN_OK);
+}
+
+int recnn__apl_create(recnn__layer **out, int64_t dim, int hinges, int per_unit, float a0,
+                      int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "apl: NULL out");
+    if (hinges < 1 || hinges > 64)
+        return recnn__fail(RECNN_E_INVALID, "apl: hinges must be in [1, 64], got %d", hinges);
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_APL, dim, dim, max_batch, "apl");
+    if (st)
+        return st;
+    l->act = RECNN__ACT_APL;
+    l->hinges = hinges;
+    l->per_unit = per_unit ? 1 : 0;
+    int64_t per = per_unit ? dim : 1;
+    st = add_param(l, "apl_a", hinges * per, per, 0, 0);
+    if (!st)
+        st = add_param(l, "apl_b", hinges * per, per, 0, 0);
+    if (!st) {
+        for (int s = 0; s < hinges; s++) {
+            float bs = hinges == 1 ? 0.0f : -1.0f + 2.0f * (float)s / (float)(hinges - 1);
+            for (int64_t j = 0; j < per; j++) {
+                l->params[0].w[s * per + j] = a0;
+                l->params[1].w[s * per + j] = bs;
+            }
+        }
+    }
+    return finish(out, l, st);
+}
+
+int recnn__dropout_create(recnn__layer **out, int64_t dim, float rate, uint64_t seed,
+                          int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "dropout: NULL out");
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return recnn__fail(RECNN_E_INVALID, "dropout: rate must be in [0, 1), got %g",
+                           (double)rate);
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_DROPOUT, dim, dim, max_batch, "dropout");
+    if (st)
+        return st;
+    l->rate = rate;
+    recnn__rng_seed(&l->rng, seed);
+    l->mask = recnn__calloc((size_t)max_batch, (size_t)dim * sizeof(float));
+    return finish(out, l, l->mask ? RECNN_OK : RECNN_E_NOMEM);
+}
+
+void recnn__dropout_fix_mask(recnn__layer *l, int fixed)
+{
+    if (l && l->kind == RECNN__L_DROPOUT) {
+        l->fixed_mask = fixed ? 1 : 0;
+        if (!fixed)
+            l->mask_ready = 0;
+    }
+}
+
+int recnn__concat_create(recnn__layer **out, int64_t da, int64_t db, int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "concat: NULL out");
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_CONCAT, da, da + db, max_batch, "concat");
+    if (st)
+        return st;
+    if (db < 1)
+        return finish(out, l, recnn__fail(RECNN_E_INVALID, "concat: widths must be >= 1"));
+    l->in_dim2 = db;
+    return finish(out, l, RECNN_OK);
+}
+
+int recnn__product_create(recnn__layer **out, int64_t dim, int64_t max_batch)
+{
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "product: NULL out");
+    recnn__layer *l;
+    int st = new_layer(&l, RECNN__L_PRODUCT, dim, dim, max_batch, "product");
+    if (st)
+        return st;
+    l->in_dim2 = dim;
+    return finish(out, l, RECNN_OK);
+}
+
+int recnn__layer_alloc_io(recnn__layer *l)
+{
+    if (!l)
+        return recnn__fail(RECNN_E_INVALID, "layer: NULL");
+    if (!l->y) {
+        l->y = recnn__calloc((size_t)l->max_batch, (size_t)l->out_dim * sizeof(float));
+        if (!l->y)
+            return RECNN_E_NOMEM;
+    }
+    int need_gx = !(l->kind == RECNN__L_EMBEDDING || (l->kind == RECNN__L_LINEAR && l->sparse_in));
+    if (need_gx && !l->gx) {
+        l->gx = recnn__calloc((size_t)l->max_batch, (size_t)l->in_dim * sizeof(float));
+        if (!l->gx)
+            return RECNN_E_NOMEM;
+    }
+    if ((l->kind == RECNN__L_CONCAT || l->kind == RECNN__L_PRODUCT) && !l->gx2) {
+        l->gx2 = recnn__calloc((size_t)l->max_batch, (size_t)l->in_dim2 * sizeof(float));
+        if (!l->gx2)
+            return RECNN_E_NOMEM;
+    }
+    return RECNN_OK;
+}
+
+int recnn__layer_init(recnn__layer *l, int scheme, float scale, recnn_rng *r)
+{
+    if (!l || !r)
+        return recnn__fail(RECNN_E_INVALID, "layer init: NULL argument");
+    if (l->kind == RECNN__L_LINEAR && !l->tied)
+        return recnn__init_fill(l->pw->w, l->pw->count, scheme, l->in_dim, l->out_dim, scale,
+                                r);
+    if (l->kind == RECNN__L_EMBEDDING)
+        return recnn__init_fill(l->params[0].w, l->params[0].count, scheme, l->out_dim,
+                                l->out_dim, scale, r);
+    return RECNN_OK;
+}
+
+int recnn__layer_params(recnn__layer *l, recnn__param **out, int max)
+{
+    if (!l)
+        return 0;
+    int k = 0;
+    for (int i = 0; i < l->n_params && k < max; i++)
+        out[k++] = &l->params[i];
+    return k;
+}
+
+void recnn__layer_zero_grad(recnn__layer *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->n_params; i++)
+        recnn__param_zero_grad(&l->params[i]);
+    if (l->tied)
+        recnn__param_zero_grad(l->pw);
+}
+
+/* ---- batch checks ------------------------------------------------------ */
+
+static int check_batch(const recnn__layer *l, int64_t n, const char *what)
+{
+    if (n < 0 || n > l->max_batch)
+        return recnn__fail(RECNN_E_INVALID, "%s: batch of %lld rows outside [0, %lld]", what,
+                           (long long)n, (long long)l->max_batch);
+    return RECNN_OK;
+}
+
+static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, const char *what)
+{
+    if (!x || (x->n > 0 && (!x->ptr || !x->idx)))
+        return recnn__fail(RECNN_E_INVALID, "%s: NULL sparse batch", what);
+    int st = check_batch(l, x->n, what);
+    if (st)
+        return st;
+    /* Column range check: one pass over the batch (cheap next to the
+     * nnz x units work that follows). */
+    for (int64_t r = 0; r < x->n; r++) {
+        int64_t s = x->sel ? x->sel[r] : r;
+        for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++)
+            if (x->idx[k] < 0 || x->idx[k] >= dim)
+                return recnn__fail(RECNN_E_INVALID,
+                                   "%s: column %d of batch row %lld outside [0, %lld)", what,
+                                   (int)x->idx[k], (long long)r, (long long)dim);
+    }
+    return RECNN_OK;
+}
+
+/* ---- linear: dense path ------------------------------------------------- */
+
+static void linear_forward(recnn__layer *l, int64_t n, const float *x, float *y)
+{
+    int64_t in = l->in_dim, outd = l->out_dim;
+    float beta = 0.0f;
+    if (l->pb) {
+        for (int64_t r = 0; r < n; r++)
+            memcpy(y + r * outd, l->pb->w, (size_t)outd * sizeof(float));
+        beta = 1.0f;
+    }
+    if (n == 0)
+        return;
+    const float *W = l->pw->w;
+    if (!l->wt)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n, (blasint)outd,
+                    (blasint)in, 1.0f, x, (blasint)in, W, (blasint)outd, beta, y,
+                    (blasint)outd);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)outd,
+                    (blasint)in, 1.0f, x, (blasint)in, W, (blasint)in, beta, y,
+                    (blasint)outd);
+}
+
+static void linear_backward(recnn__layer *l, int64_t n, const float *x, const float *gy,
+                            float *gx)
+{
+    int64_t in = l->in_dim, outd = l->out_dim;
+    if (n == 0) {
+        return;
+    }
+    const float *W = l->pw->w;
+    float *dW = l->pw->g;
+    if (!l->wt)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)in, (blasint)outd,
+                    (blasint)n, 1.0f, x, (blasint)in, gy, (blasint)outd, 1.0f, dW,
+                    (blasint)outd);
+    else
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)outd, (blasint)in,
+                    (blasint)n, 1.0f, gy, (blasint)outd, x, (blasint)in, 1.0f, dW,
+                    (blasint)in);
+    recnn__param_touch_all(l->pw);
+    if (l->pb) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)n, (blasint)outd, 1.0f, gy,
+                    (blasint)outd, l->ones, 1, 1.0f, l->pb->g, 1);
+        recnn__param_touch_all(l->pb);
+    }
+    if (gx) {
+        if (!l->wt)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n, (blasint)in,
+                        (blasint)outd, 1.0f, gy, (blasint)outd, W, (blasint)outd, 0.0f, gx,
+                        (blasint)in);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n, (blasint)in,
+                        (blasint)outd, 1.0f, gy, (blasint)outd, W, (blasint)in, 0.0f, gx,
+                        (blasint)in);
+    }
+}
+
+/* ---- APL ---------------------------------------------------------------- */
+
+static void apl_forward(recnn__layer *l, int64_t n, const float *x, float *y)
+{
+    int64_t d = l->in_dim;
+    int S = l->hinges;
+    int64_t per = l->per_unit ? d : 1;
+    const float *a = l->params[0].w, *b = l->params[1].w;
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (n * d > 65536)
+    for (int64_t r = 0; r < n; r++)
+        for (int64_t j = 0; j < d; j++) {
+            float xv = x[r * d + j];
+            float h = xv > 0 ? xv : 0.0f;
+            int64_t pj = l->per_unit ? j : 0;
+            for (int s = 0; s < S; s++) {
+                float t = b[s * per + pj] - xv;
+                if (t > 0)
+                    h += a[s * per + pj] * t;
+            }
+            y[r * d + j] = h;
+        }
+}
+
+static void apl_backward(recnn__layer *l, int64_t n, const float *x, const float *gy,
+                         float *gx)
+{
+    int64_t d = l->in_dim;
+    int S = l->hinges;
+    int64_t per = l->per_unit ? d : 1;
+    const float *a = l->params[0].w, *b = l->params[1].w;
+    float *ga = l->params[0].g, *gb = l->params[1].g;
+    if (l->per_unit) {
+        /* columns are independent: parallel over units, deterministic */
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (n * d > 65536)
+        for (int64_t j = 0; j < d; j++)
+            for (int64_t r = 0; r < n; r++) {
+                float xv = x[r * d + j], g = gy[r * d + j];
+                float dx = xv > 0 ? 1.0f : 0.0f;
+                for (int s = 0; s < S; s++) {
+                    float t = b[s * per + j] - xv;
+                    if (t > 0) {
+                        dx -= a[s * per + j];
+                        ga[s * per + j] += g * t;
+                        gb[s * per + j] += g * a[s * per + j];
+                    }
+                }
+                if (gx)
+                    gx[r * d + j] = g * dx;
+            }
+    } else {
+        double sa[64] = {0}, sb[64] = {0};
+        for (int64_t i = 0; i < n * d; i++) {
+            float xv = x[i], g = gy[i];
+            float dx = xv > 0 ? 1.0f : 0.0f;
+            for (int s = 0; s < S; s++) {
+                float t = b[s] - xv;
+                if (t > 0) {
+                    dx -= a[s];
+                    sa[s] += (double)g * t;
+                    sb[s] += (double)g * a[s];
+                }
+            }
+            if (gx)
+                gx[i] = g * dx;
+        }
+        for (int s = 0; s < S; s++) {
+            ga[s] += (float)sa[s];
+            gb[s] += (float)sb[s];
+        }
+    }
+}
+
+/* ---- generic dense-input forward/backward -------------------------------- */
+
+int recnn__layer_forward(recnn__layer *l, int64_t n, const float *x, float *y, int train)
+{
+    if (!l || (n > 0 && (!x || !y)))
+        return recnn__fail(RECNN_E_INVALID, "layer forward: NULL argument");
+    int st = check_batch(l, n, "layer forward");
+    if (st)
+        return st;
+    int64_t d = l->in_dim;
+    switch (l->kind) {
+    case RECNN__L_LINEAR: linear_forward(l, n, x, y); return RECNN_OK;
+    case RECNN__L_ACT: recnn__act_forward(l->act, l->alpha, n, d, x, y); return RECNN_OK;
+    case RECNN__L_APL: apl_forward(l, n, x, y); return RECNN_OK;
+    case RECNN__L_DROPOUT:
+        if (!train || l->rate == 0.0f) {
+            if (y != x)
+                memcpy(y, x, (size_t)(n * d) * sizeof(float));
+            l->mask_ready = l->fixed_mask ? l->mask_ready : 0;
+            return RECNN_OK;
+        }
+        if (!(l->fixed_mask && l->mask_ready)) {
+            float keep = 1.0f / (1.0f - l->rate);
+            int64_t total = l->max_batch * d; /* whole mask: same draws per call */
+            if (!l->fixed_mask)
+                total = n * d;
+            for (int64_t i = 0; i < total; i++)
+                l->mask[i] = recnn__rng_uniformf(&l->rng) < l->rate ? 0.0f : keep;
+            l->mask_ready = 1;
+        }
+        for (int64_t i = 0; i < n * d; i++)
+            y[i] = x[i] * l->mask[i];
+        return RECNN_OK;
+    default:
+        return recnn__fail(RECNN_E_UNSUPPORTED,
+                           "layer forward: this layer takes sparse, id or two inputs");
+    }
+}
+
+int recnn__layer_backward(recnn__layer *l, int64_t n, const float *x, const float *y,
+                          const float *gy, float *gx)
+{
+    if (!l || (n > 0 && !gy))
+        return recnn__fail(RECNN_E_INVALID, "layer backward: NULL argument");
+    int st = check_batch(l, n, "layer backward");
+    if (st)
+        return st;
+    int64_t d = l->in_dim;
+    switch (l->kind) {
+    case RECNN__L_LINEAR:
+        if (n > 0 && !x)
+            return recnn__fail(RECNN_E_INVALID, "linear backward: needs the input x");
+        linear_backward(l, n, x, gy, gx);
+        return RECNN_OK;
+    case RECNN__L_ACT:
+        if (n > 0 && !y && l->act != RECNN__ACT_IDENTITY)
+            return recnn__fail(RECNN_E_INVALID, "activation backward: needs the output y");
+        if (gx)
+            recnn__act_backward(l->act, l->alpha, n, d, y, gy, gx);
+        return RECNN_OK;
+    case RECNN__L_APL:
+        if (n > 0 && !x)
+            return recnn__fail(RECNN_E_INVALID, "apl backward: needs the input x");
+        apl_backward(l, n, x, gy, gx);
+        return RECNN_OK;
+    case RECNN__L_DROPOUT:
+        if (!gx)
+            return RECNN_OK;
+        if (!l->mask_ready || l->rate == 0.0f) {
+            if (gx != gy)
+                memcpy(gx, gy, (size_t)(n * d) * sizeof(float));
+        } else {
+            for (int64_t i = 0; i < n * d; i++)
+                gx[i] = gy[i] * l->mask[i];
+        }
+        return RECNN_OK;
+    default:
+        return recnn__fail(RECNN_E_UNSUPPORTED,
+                           "layer backward: this layer takes sparse, id or two inputs");
+    }
+}
+
+/* ---- unit-sliced scatter ------------------------------------------------
+ * Scatter-adds into rows of a [rows x units] gradient split the units
+ * across threads: every thread owns a column slice, so there are no races
+ * and each element's summation order is independent of the thread count
+ * (bit-identical results). */
+
+static int slice_threads(int64_t units, int64_t work)
+{
+    int nt = recnn__threads();
+    int64_t max_by_units = units / 32;
+    if (max_by_units < 1)
+        max_by_units = 1;
+    if (nt > max_by_units)
+        nt = (int)max_by_units;
+    if (work < 20000)
+        nt = 1;
+    return nt < 1 ? 1 : nt;
+}
+
+static inline void slice_of(int64_t units, int nt, int t, int64_t *c0, int64_t *c1)
+{
+    /* multiples of 16 floats (one cache line) except the last */
+    int64_t chunk = (units + nt - 1) / nt;
+    chunk = (chunk + 15) / 16 * 16;
+    *c0 = t * chunk;
+    *c1 = *c0 + chunk;
+    if (*c0 > units)
+        *c0 = units;
+    if (*c1 > units)
+        *c1 = units;
+}
+
+/* ---- sparse-input ------------------------------------------------------- */
+
+int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
+{
+    if (!l || l->kind != RECNN__L_LINEAR || l->wt)
+        return recnn__fail(RECNN_E_INVALID,
+                           "sparse forward: needs a linear layer with W [in x out]");
+    int st = check_csr(l, x, l->in_dim, "sparse forward");
+    if (st)
+        return st;
+    if (x->n > 0 && !y)
+        return recnn__fail(RECNN_E_INVALID, "sparse forward: NULL output");
+    const int64_t U = l->out_dim;
+    const float *W = l->pw->w;
+    const float *bias = l->pb ? l->pb->w : NULL;
+    int64_t n = x->n;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
+    for (int64_t r = 0; r < n; r++) {
+        float *restrict yr = y + r * U;
+        if (bias)
+            memcpy(yr, bias, (size_t)U * sizeof(float));
+        else
+            memset(yr, 0, (size_t)U * sizeof(float));
+        int64_t s = x->sel ? x->sel[r] : r;
+        for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
+            const float v = x->val ? x->val[k] : 1.0f;
+            const float *restrict w = W + (int64_t)x->idx[k] * U;
+            for (int64_t u = 0; u < U; u++)
+                yr[u] += v * w[u];
+        }
+    }
+    return RECNN_OK;
+}
+
+int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy)
+{
+    if (!l || l->kind != RECNN__L_LINEAR || l->wt)
+        return recnn__fail(RECNN_E_INVALID,
+                           "sparse backward: needs a linear layer with W [in x out]");
+    int st = check_csr(l, x, l->in_dim, "sparse backward");
+    if (st)
+        return st;
+    if (x->n > 0 && !gy)
+        return recnn__fail(RECNN_E_INVALID, "sparse backward: NULL gradient");
+    const int64_t U = l->out_dim;
+    float *dW = l->pw->g;
+    int64_t n = x->n;
+    recnn__param *pw = l->pw;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t s = x->sel ? x->sel[r] : r;
+        for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++)
+            recnn__param_touch(pw, x->idx[k]);
+    }
+    int64_t nnz = recnn__csr_nnz(x);
+    int nt = slice_threads(U, nnz * U);
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t c0, c1;
+        slice_of(U, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+        for (int64_t r = 0; r < n; r++) {
+            int64_t s = x->sel ? x->sel[r] : r;
+            const float *restrict g = gy + r * U;
+            for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
+                const float v = x->val ? x->val[k] : 1.0f;
+                float *restrict d = dW + (int64_t)x->idx[k] * U;
+                for (int64_t u = c0; u < c1; u++)
+                    d[u] += v * g[u];
+            }
+        }
+    }
+    if (l->pb && n > 0) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)n, (blasint)U, 1.0f, gy, (blasint)U,
+                    l->ones, 1, 1.0f, l->pb->g, 1);
+        recnn__param_touch_all(l->pb);
+    }
+    return RECNN_OK;
+}
+
+/* ---- masked output ------------------------------------------------------- */
+
+int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos, float *y)
+{
+    if (!l || l->kind != RECNN__L_LINEAR || !l->wt)
+        return recnn__fail(RECNN_E_INVALID,
+                           "masked forward: needs a linear layer with W [out x in]");
+    int st = check_csr(l, pos, l->out_dim, "masked forward");
+    if (st)
+        return st;
+    if (pos->n > 0 && (!h || !y))
+        return recnn__fail(RECNN_E_INVALID, "masked forward: NULL argument");
+    const int64_t D = l->in_dim;
+    const float *W = l->pw->w;
+    const float *bias = l->pb ? l->pb->w : NULL;
+    int64_t n = pos->n;
+    int64_t *off = l->off;
+    recnn__csr_offsets(pos, off);
+#pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
+    for (int64_t r = 0; r < n; r++) {
+        int64_t s = pos->sel ? pos->sel[r] : r;
+        const float *restrict hr = h + r * D;
+        float *restrict yr = y + off[r];
+        for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+            int64_t j = pos->idx[k];
+            const float *restrict w = W + j * D;
+            float acc = 0.0f;
+            for (int64_t u = 0; u < D; u++)
+                acc += hr[u] * w[u];
+            yr[t] = acc + (bias ? bias[j] : 0.0f);
+        }
+    }
+    return RECNN_OK;
+}
+
+int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *pos,
+                           const float *gy, float *gh)
+{
+    if (!l || l->kind != RECNN__L_LINEAR || !l->wt)
+        return recnn__fail(RECNN_E_INVALID,
+                           "masked backward: needs a linear layer with W [out x in]");
+    int st = check_csr(l, pos, l->out_dim, "masked backward");
+    if (st)
+        return st;
+    if (pos->n > 0 && (!h || !gy))
+        return recnn__fail(RECNN_E_INVALID, "masked backward: NULL argument");
+    const int64_t D = l->in_dim;
+    const float *W = l->pw->w;
+    float *dW = l->pw->g;
+    int64_t n = pos->n;
+    int64_t *off = l->off;
+    int64_t nnz = recnn__csr_offsets(pos, off);
+    if (gh) {
+#pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
+        for (int64_t r = 0; r < n; r++) {
+            int64_t s = pos->sel ? pos->sel[r] : r;
+            float *restrict g = gh + r * D;
+            memset(g, 0, (size_t)D * sizeof(float));
+            const float *gr = gy + off[r];
+            for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+                const float c = gr[t];
+                const float *restrict w = W + (int64_t)pos->idx[k] * D;
+                for (int64_t u = 0; u < D; u++)
+                    g[u] += c * w[u];
+            }
+        }
+    }
+    recnn__param *pw = l->pw, *pb = l->pb;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t s = pos->sel ? pos->sel[r] : r;
+        const float *gr = gy + off[r];
+        for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+            int32_t j = pos->idx[k];
+            recnn__param_touch(pw, j);
+            if (pb) {
+                recnn__param_touch(pb, j);
+                pb->g[j] += gr[t];
+            }
+        }
+    }
+    int nt = slice_threads(D, nnz * D);
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t c0, c1;
+        slice_of(D, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+        for (int64_t r = 0; r < n; r++) {
+            int64_t s = pos->sel ? pos->sel[r] : r;
+            const float *restrict hr = h + r * D;
+            const float *gr = gy + off[r];
+            for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+                const float c = gr[t];
+                float *restrict d = dW + (int64_t)pos->idx[k] * D;
+                for (int64_t u = c0; u < c1; u++)
+                    d[u] += c * hr[u];
+            }
+        }
+    }
+    return RECNN_OK;
+}
+
+/* ---- embedding ------------------------------------------------------------ */
+
+int recnn__embedding_forward(recnn__layer *l, int64_t n, const int32_t *ids, float *y)
+{
+    if (!l || l->kind != RECNN__L_EMBEDDING || (n > 0 && (!ids || !y)))
+        return recnn__fail(RECNN_E_INVALID, "embedding forward: bad argument");
+    int st = check_batch(l, n, "embedding forward");
+    if (st)
+        return st;
+    const int64_t D = l->out_dim;
+    for (int64_t r = 0; r < n; r++) {
+        if (ids[r] < 0 || ids[r] >= l->in_dim)
+            return recnn__fail(RECNN_E_INVALID, "embedding forward: id %d outside [0, %lld)",
+                               (int)ids[r], (long long)l->in_dim);
+        memcpy(y + r * D, l->params[0].w + (int64_t)ids[r] * D, (size_t)D * sizeof(float));
+    }
+    return RECNN_OK;
+}
+
+int recnn__embedding_backward(recnn__layer *l, int64_t n, const int32_t *ids,
+                              const float *gy)
+{
+    if (!l || l->kind != RECNN__L_EMBEDDING || (n > 0 && (!ids || !gy)))
+        return recnn__fail(RECNN_E_INVALID, "embedding backward: bad argument");
+    int st = check_batch(l, n, "embedding backward");
+    if (st)
+        return st;
+    const int64_t D = l->out_dim;
+    recnn__param *p = &l->params[0];
+    for (int64_t r = 0; r < n; r++) {
+        if (ids[r] < 0 || ids[r] >= l->in_dim)
+            return recnn__fail(RECNN_E_INVALID, "embedding backward: id %d outside [0, %lld)",
+                               (int)ids[r], (long long)l->in_dim);
+        recnn__param_touch(p, ids[r]);
+    }
+    int nt = slice_threads(D, n * D);
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t c0, c1;
+        slice_of(D, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+        for (int64_t r = 0; r < n; r++) {
+            float *restrict d = p->g + (int64_t)ids[r] * D;
+            const float *restrict g = gy + r * D;
+            for (int64_t u = c0; u < c1; u++)
+                d[u] += g[u];
+        }
+    }
+    return RECNN_OK;
+}
+
+/* ---- merges ----------------------------------------------------------------- */
+
+int recnn__merge_forward(recnn__layer *l, int64_t n, const float *a, const float *b, float *y)
+{
+    if (!l || (l->kind != RECNN__L_CONCAT && l->kind != RECNN__L_PRODUCT) ||
+        (n > 0 && (!a || !b || !y)))
+        return recnn__fail(RECNN_E_INVALID, "merge forward: bad argument");
+    int st = check_batch(l, n, "merge forward");
+    if (st)
+        return st;
+    int64_t da = l->in_dim, db = l->in_dim2, D = l->out_dim;
+    if (l->kind == RECNN__L_CONCAT) {
+        for (int64_t r = 0; r < n; r++) {
+            memcpy(y + r * D, a + r * da, (size_t)da * sizeof(float));
+            memcpy(y + r * D + da, b + r * db, (size_t)db * sizeof(float));
+        }
+    } else {
+        for (int64_t i = 0; i < n * D; i++)
+            y[i] = a[i] * b[i];
+    }
+    return RECNN_OK;
+}
+
+int recnn__merge_backward(recnn__layer *l, int64_t n, const float *a, const float *b,
+                          const float *gy, float *ga, float *gb)
+{
+    if (!l || (l->kind != RECNN__L_CONCAT && l->kind != RECNN__L_PRODUCT) ||
+        (n > 0 && !gy))
+        return recnn__fail(RECNN_E_INVALID, "merge backward: bad argument");
+    int st = check_batch(l, n, "merge backward");
+    if (st)
+        return st;
+    int64_t da = l->in_dim, db = l->in_dim2, D = l->out_dim;
+    if (l->kind == RECNN__L_CONCAT) {
+        for (int64_t r = 0; r < n; r++) {
+            if (ga)
+                memcpy(ga + r * da, gy + r * D, (size_t)da * sizeof(float));
+            if (gb)
+                memcpy(gb + r * db, gy + r * D + da, (size_t)db * sizeof(float));
+        }
+    } else {
+        if (n > 0 && ((ga && !b) || (gb && !a)))
+            return recnn__fail(RECNN_E_INVALID, "product backward: needs both inputs");
+        for (int64_t i = 0; i < n * D; i++) {
+            float g = gy[i], av = a ? a[i] : 0.0f, bv = b ? b[i] : 0.0f;
+            if (ga)
+                ga[i] = g * bv;
+            if (gb)
+                gb[i] = g * av;
+        }
+    }
+    return RECNN_OK;
+}

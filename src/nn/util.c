@@ -1,0 +1,313 @@
+/* Parameters with row tracking, CSR batch helpers, fixed activations and
+ * initialisers. */
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- CSR ---------------------------------------------------------------- */
+
+int64_t recnn__csr_nnz(const recnn__csr *x)
+{
+    if (!x->sel)
+        return x->n > 0 ? x->ptr[x->n] - x->ptr[0] : 0;
+    int64_t s = 0;
+    for (int64_t r = 0; r < x->n; r++)
+        s += x->ptr[x->sel[r] + 1] - x->ptr[x->sel[r]];
+    return s;
+}
+
+int64_t recnn__csr_offsets(const recnn__csr *x, int64_t *off)
+{
+    off[0] = 0;
+    for (int64_t r = 0; r < x->n; r++) {
+        int64_t s = x->sel ? x->sel[r] : r;
+        off[r + 1] = off[r] + (x->ptr[s + 1] - x->ptr[s]);
+    }
+    return off[x->n];
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+recnn__param recnn__param_make(const char *name, float *w, float *g, int64_t count,
+                               int64_t row_len, int decay)
+{
+    recnn__param p;
+    memset(&p, 0, sizeof p);
+    p.name = name;
+    p.w = w;
+    p.g = g;
+    p.count = count;
+    p.row_len = row_len;
+    p.decay = decay;
+    return p;
+}
+
+int recnn__param_track_rows(recnn__param *p)
+{
+    int64_t nr = recnn__param_nrows(p);
+    p->mark = recnn__calloc((size_t)nr, 1);
+    p->rows = recnn__alloc((size_t)nr, sizeof(int32_t));
+    if (!p->mark || !p->rows) {
+        recnn__free(p->mark);
+        recnn__free(p->rows);
+        p->mark = NULL;
+        p->rows = NULL;
+        return RECNN_E_NOMEM;
+    }
+    p->n_rows = 0;
+    p->dense = 0;
+    return RECNN_OK;
+}
+
+void recnn__param_free(recnn__param *p)
+{
+    recnn__free(p->mark);
+    recnn__free(p->rows);
+    p->mark = NULL;
+    p->rows = NULL;
+    p->n_rows = 0;
+}
+
+void recnn__param_zero_grad(recnn__param *p)
+{
+    if (recnn__param_sparse(p)) {
+        int64_t rl = p->row_len > 0 ? p->row_len : p->count;
+        for (int64_t k = 0; k < p->n_rows; k++) {
+            int64_t r = p->rows[k];
+            memset(p->g + r * rl, 0, (size_t)rl * sizeof(float));
+            p->mark[r] = 0;
+        }
+    } else {
+        memset(p->g, 0, (size_t)p->count * sizeof(float));
+        if (p->mark)
+            for (int64_t k = 0; k < p->n_rows; k++)
+                p->mark[p->rows[k]] = 0;
+    }
+    p->n_rows = 0;
+    p->dense = 0;
+}
+
+void recnn__params_zero_grad(recnn__param *const *ps, int n)
+{
+    for (int i = 0; i < n; i++)
+        recnn__param_zero_grad(ps[i]);
+}
+
+/* ---- activations -------------------------------------------------------- */
+
+static const char *const act_names[] = {"identity", "sigmoid", "tanh",    "relu", "leaky_relu",
+                                        "elu",      "selu",    "softmax", "apl"};
+
+int recnn__act_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < (int)(sizeof act_names / sizeof *act_names); i++)
+        if (strcmp(name, act_names[i]) == 0)
+            return i;
+    if (strcmp(name, "linear") == 0 || strcmp(name, "none") == 0)
+        return RECNN__ACT_IDENTITY;
+    if (strcmp(name, "lrelu") == 0)
+        return RECNN__ACT_LEAKY_RELU;
+    return -1;
+}
+
+const char *recnn__act_name(int act)
+{
+    if (act < 0 || act >= (int)(sizeof act_names / sizeof *act_names))
+        return "?";
+    return act_names[act];
+}
+
+float recnn__act_default_alpha(int act)
+{
+    return act == RECNN__ACT_LEAKY_RELU ? 0.01f : act == RECNN__ACT_ELU ? 1.0f : 0.0f;
+}
+
+static inline float sigmoidf(float x)
+{
+    if (x >= 0) {
+        float e = expf(-x);
+        return 1.0f / (1.0f + e);
+    }
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const float *x,
+                        float *y)
+{
+    int64_t total = n * dim;
+    switch (act) {
+    case RECNN__ACT_SIGMOID:
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
+        for (int64_t i = 0; i < total; i++)
+            y[i] = sigmoidf(x[i]);
+        break;
+    case RECNN__ACT_TANH:
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
+        for (int64_t i = 0; i < total; i++)
+            y[i] = tanhf(x[i]);
+        break;
+    case RECNN__ACT_RELU:
+        for (int64_t i = 0; i < total; i++)
+            y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case RECNN__ACT_LEAKY_RELU:
+        for (int64_t i = 0; i < total; i++)
+            y[i] = x[i] > 0 ? x[i] : alpha * x[i];
+        break;
+    case RECNN__ACT_ELU:
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
+        for (int64_t i = 0; i < total; i++)
+            y[i] = x[i] > 0 ? x[i] : alpha * expm1f(x[i]);
+        break;
+    case RECNN__ACT_SELU:
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
+        for (int64_t i = 0; i < total; i++)
+            y[i] = x[i] > 0 ? RECNN__SELU_LAMBDA * x[i]
+                            : RECNN__SELU_LAMBDA * RECNN__SELU_ALPHA * expm1f(x[i]);
+        break;
+    case RECNN__ACT_SOFTMAX:
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
+        for (int64_t r = 0; r < n; r++) {
+            const float *xr = x + r * dim;
+            float *yr = y + r * dim;
+            float m = -INFINITY;
+            for (int64_t j = 0; j < dim; j++)
+                m = xr[j] > m ? xr[j] : m;
+            double s = 0;
+            for (int64_t j = 0; j < dim; j++) {
+                yr[j] = expf(xr[j] - m);
+                s += yr[j];
+            }
+            float inv = (float)(1.0 / s);
+            for (int64_t j = 0; j < dim; j++)
+                yr[j] *= inv;
+        }
+        break;
+    default: /* identity */
+        if (y != x)
+            memcpy(y, x, (size_t)total * sizeof(float));
+        break;
+    }
+}
+
+void recnn__act_backward(int act, float alpha, int64_t n, int64_t dim, const float *y,
+                         const float *gy, float *gx)
+{
+    int64_t total = n * dim;
+    switch (act) {
+    case RECNN__ACT_SIGMOID:
+        for (int64_t i = 0; i < total; i++)
+            gx[i] = gy[i] * y[i] * (1.0f - y[i]);
+        break;
+    case RECNN__ACT_TANH:
+        for (int64_t i = 0; i < total; i++)
+            gx[i] = gy[i] * (1.0f - y[i] * y[i]);
+        break;
+    case RECNN__ACT_RELU:
+        for (int64_t i = 0; i < total; i++)
+            gx[i] = y[i] > 0 ? gy[i] : 0.0f;
+        break;
+    case RECNN__ACT_LEAKY_RELU:
+        /* sign(y) = sign(x) for alpha > 0; alpha <= 0 behaves as relu. */
+        for (int64_t i = 0; i < total; i++)
+            gx[i] = y[i] > 0 ? gy[i] : alpha * gy[i];
+        break;
+    case RECNN__ACT_ELU:
+        for (int64_t i = 0; i < total; i++)
+            gx[i] = y[i] > 0 ? gy[i] : gy[i] * (y[i] + alpha);
+        break;
+    case RECNN__ACT_SELU:
+        for (int64_t i = 0; i < total; i++)
+            gx[i] = y[i] > 0 ? RECNN__SELU_LAMBDA * gy[i]
+                             : gy[i] * (y[i] + RECNN__SELU_LAMBDA * RECNN__SELU_ALPHA);
+        break;
+    case RECNN__ACT_SOFTMAX:
+        for (int64_t r = 0; r < n; r++) {
+            const float *yr = y + r * dim, *gr = gy + r * dim;
+            float *xr = gx + r * dim;
+            double s = 0;
+            for (int64_t j = 0; j < dim; j++)
+                s += (double)gr[j] * yr[j];
+            for (int64_t j = 0; j < dim; j++)
+                xr[j] = yr[j] * (gr[j] - (float)s);
+        }
+        break;
+    default:
+        if (gx != gy)
+            memcpy(gx, gy, (size_t)total * sizeof(float));
+        break;
+    }
+}
+
+/* ---- initialisers ------------------------------------------------------ */
+
+static const char *const init_names[] = {"zero",         "xavier_uniform", "xavier_normal",
+                                         "he_uniform",   "he_normal",      "lecun_uniform",
+                                         "lecun_normal", "normal",         "uniform"};
+
+int recnn__init_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < (int)(sizeof init_names / sizeof *init_names); i++)
+        if (strcmp(name, init_names[i]) == 0)
+            return i;
+    if (strcmp(name, "xavier") == 0 || strcmp(name, "glorot") == 0)
+        return RECNN__INIT_XAVIER_UNIFORM;
+    if (strcmp(name, "he") == 0)
+        return RECNN__INIT_HE_NORMAL;
+    if (strcmp(name, "lecun") == 0)
+        return RECNN__INIT_LECUN_NORMAL;
+    return -1;
+}
+
+int recnn__init_fill(float *w, int64_t n, int scheme, int64_t fan_in, int64_t fan_out,
+                     float scale, recnn_rng *r)
+{
+    if (!w && n > 0)
+        return recnn__fail(RECNN_E_INVALID, "init: NULL buffer");
+    if (fan_in < 1)
+        fan_in = 1;
+    if (fan_out < 1)
+        fan_out = 1;
+    double gain = scale > 0 ? scale : 1.0;
+    double bound = 0, sd = 0;
+    int normal = 0;
+    switch (scheme) {
+    case RECNN__INIT_ZERO:
+        memset(w, 0, (size_t)n * sizeof(float));
+        return RECNN_OK;
+    case RECNN__INIT_XAVIER_UNIFORM: bound = gain * sqrt(6.0 / (double)(fan_in + fan_out)); break;
+    case RECNN__INIT_XAVIER_NORMAL:
+        normal = 1;
+        sd = gain * sqrt(2.0 / (double)(fan_in + fan_out));
+        break;
+    case RECNN__INIT_HE_UNIFORM: bound = gain * sqrt(6.0 / (double)fan_in); break;
+    case RECNN__INIT_HE_NORMAL:
+        normal = 1;
+        sd = gain * sqrt(2.0 / (double)fan_in);
+        break;
+    case RECNN__INIT_LECUN_UNIFORM: bound = gain * sqrt(3.0 / (double)fan_in); break;
+    case RECNN__INIT_LECUN_NORMAL:
+        normal = 1;
+        sd = gain * sqrt(1.0 / (double)fan_in);
+        break;
+    case RECNN__INIT_NORMAL:
+        normal = 1;
+        sd = scale;
+        break;
+    case RECNN__INIT_UNIFORM: bound = scale; break;
+    default: return recnn__fail(RECNN_E_INVALID, "init: unknown scheme %d", scheme);
+    }
+    if (normal)
+        for (int64_t i = 0; i < n; i++)
+            w[i] = (float)(sd * recnn__rng_normal(r));
+    else
+        for (int64_t i = 0; i < n; i++)
+            w[i] = (float)(bound * (2.0 * recnn__rng_uniform(r) - 1.0));
+    return RECNN_OK;
+}
