@@ -1,0 +1,122 @@
+/* bench_sgemm — the physical limit: bare cblas_sgemm GFLOP/s for the
+ * shapes the models use, at the thread budget given by --threads N (set
+ * through recnn_set_num_threads, which hands the budget to OpenBLAS).
+ *
+ * Prints JSON lines (docs/PERFORMANCE.md, "Benchmark JSON convention"):
+ *   {"bench":"bench_sgemm","machine":{...}}                  once
+ *   {"bench":"bench_sgemm","model":"sgemm","data":"dense","variant":"",
+ *    "metric":"gflops","shape":"MxNxK","value":..,"unit":"GFLOP/s",...}
+ * C (M×N) = A (M×K) · B (K×N), row-major, no transposes, beta = 0.  Each
+ * shape is timed over repeated calls for at least ~0.25 s after a warm-up
+ * call; the figure is the best of 3 such rounds (the least disturbed by
+ * other processes on a shared machine).  2·M·N·K flops per call.
+ *
+ * Usage: bench_sgemm [--threads N] [--seed S] [--scale] [--quick]
+ * (--scale is accepted and changes nothing: sgemm has no scale part.) */
+#include <recnn.h>
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+struct shape {
+    int m, n, k;
+    const char *use;
+};
+
+/* The dense products of the models (M×N×K, C is M×N). */
+static const struct shape shapes[] = {
+    {943, 1682, 500, "U-AutoRec-like: 943 rows x 1682 outputs, k=500 (dense)"},
+    {1682, 943, 500, "I-AutoRec decoder, dense: 1682 items x 943 users, k=500"},
+    {1682, 500, 943, "I-AutoRec encoder, dense: 1682 items x 500 hidden, 943 users"},
+    {500, 943, 1682, "I-AutoRec weight gradient: 500 x 943 over 1682 items"},
+    {256, 64, 32, "NCF MLP layer, batch 256"},
+    {32, 17770, 512, "deep AE output layer, Netflix items, batch 32"},
+    {17770, 512, 32, "deep AE output-layer weight gradient, batch 32"},
+};
+
+static unsigned long long lcg(unsigned long long *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 0, quick = 0;
+    unsigned long long seed = 42;
+    const char *env = getenv("RECNN_THREADS");
+    if (env)
+        threads = atoi(env);
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--threads") && a + 1 < argc)
+            threads = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+            seed = strtoull(argv[++a], NULL, 10);
+        else if (!strcmp(argv[a], "--quick"))
+            quick = 1;
+        /* anything else (e.g. --scale) is ignored, as the convention says */
+    }
+    recnn_set_num_threads(threads);
+    threads = recnn_get_num_threads();
+
+    printf("{\"bench\":\"bench_sgemm\",\"threads\":%d,\"machine\":{\"blas\":\"%s\","
+           "\"recnn_version\":\"%s\"}}\n",
+           threads, recnn_blas_info(), recnn_version());
+    fflush(stdout);
+
+    const double min_time = quick ? 0.05 : 0.25;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const struct shape *sh = &shapes[s];
+        size_t na = (size_t)sh->m * (size_t)sh->k, nb = (size_t)sh->k * (size_t)sh->n,
+               nc = (size_t)sh->m * (size_t)sh->n;
+        float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B),
+              *C = malloc(nc * sizeof *C);
+        if (!A || !B || !C) {
+            fprintf(stderr, "bench_sgemm: out of memory\n");
+            free(A), free(B), free(C);
+            return 1;
+        }
+        unsigned long long st = seed + s;
+        for (size_t i = 0; i < na; i++)
+            A[i] = (float)lcg(&st) / 2147483648.0f - 0.5f;
+        for (size_t i = 0; i < nb; i++)
+            B[i] = (float)lcg(&st) / 2147483648.0f - 0.5f;
+        double flops = 2.0 * sh->m * (double)sh->n * sh->k, best = 0;
+        long total_calls = 0;
+        /* warm-up (thread pool start, page faults) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sh->m, sh->n, sh->k, 1.0f, A,
+                    sh->k, B, sh->n, 0.0f, C, sh->n);
+        for (int round = 0; round < 3; round++) {
+            long calls = 0;
+            double t0 = now(), t;
+            do {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sh->m, sh->n, sh->k,
+                            1.0f, A, sh->k, B, sh->n, 0.0f, C, sh->n);
+                calls++;
+                t = now() - t0;
+            } while (t < min_time / 3);
+            double g = flops * (double)calls / t / 1e9;
+            if (g > best)
+                best = g;
+            total_calls += calls;
+        }
+        printf("{\"bench\":\"bench_sgemm\",\"model\":\"sgemm\",\"data\":\"dense\","
+               "\"variant\":\"\",\"metric\":\"gflops\",\"shape\":\"%dx%dx%d\","
+               "\"value\":%.3f,\"unit\":\"GFLOP/s\",\"threads\":%d,\"calls\":%ld,"
+               "\"note\":\"%s\"}\n",
+               sh->m, sh->n, sh->k, best, threads, total_calls, sh->use);
+        fflush(stdout);
+        free(A), free(B), free(C);
+    }
+    return 0;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""PyTorch peer: biased matrix factorisation trained by SGD, written the
+usual PyTorch way.
+
+Model: pred = mu + b_u + b_i + p_u . q_i (mu = training mean), 64 factors,
+init N(0, 0.1), biases 0.  Loss per mini-batch: 1/2 sum (r - pred)^2 +
+reg/2 (|p_u|^2 + |q_i|^2 + b_u^2 + b_i^2) over the batch's ratings (the
+per-rating regularisation of Koren-style SGD); plain SGD, lr 0.01,
+reg 0.05, mini-batches of 1024 shuffled ratings.  With a summed loss the
+update of each touched row equals the per-rating SGD update summed over
+the batch.
+
+Formulation (--formulation, measured on this machine, docs/PERFORMANCE.md):
+  sparse (default): nn.Embedding(sparse=True) + torch.optim.SGD, so each
+          step touches only the batch's rows -- the fastest we found;
+  dense:  nn.Embedding (dense gradients) + torch.optim.SGD: every step
+          writes the whole tables (much slower on large tables).
+Data (--dataset):
+  ml-100k: random 90/10 train/test, 10 % of train as validation (as the
+          autorec peer); test RMSE (clipped to [1,5]) at the best
+          validation epoch; unseen users/items predict mu.
+  synthetic-10m: 100,000 users x 20,000 items, 10,000,000 ratings from a
+          rank-8 model plus noise, rounded to 1..5; speed only
+          (epoch_seconds, ratings_per_second); default 2 epochs.
+Threads: budget 1 -> torch 1 + OpenBLAS 1; budget 2 -> torch 2 + OpenBLAS 1
+(no GEMM here: the work is ATen gather/scatter kernels, so the second
+thread belongs to torch).
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+FASTEST = {1: (1, 1), 2: (2, 1)}
+
+
+def extra(p):
+    p.add_argument("--dataset", choices=["ml-100k", "synthetic-10m"], default="ml-100k")
+    p.add_argument("--factors", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--reg", type=float, default=0.05)
+    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--formulation", choices=["sparse", "dense"], default="sparse")
+    p.add_argument("--ratings", type=int, default=10_000_000)
+
+
+def synthetic(seed, n_users, n_items, n):
+    import numpy as np
+    rs = np.random.RandomState(seed)
+    P = rs.normal(0, 0.5, (n_users, 8)).astype(np.float32)
+    Q = rs.normal(0, 0.5, (n_items, 8)).astype(np.float32)
+    u = rs.randint(0, n_users, n, dtype=np.int64)
+    i = rs.randint(0, n_items, n, dtype=np.int64)
+    r = 3.5 + np.einsum("ij,ij->i", P[u], Q[i]) + rs.normal(0, 0.5, n).astype(np.float32)
+    return u, i, np.clip(np.rint(r), 1, 5).astype(np.float32)
+
+
+def main():
+    a = common.parse_args(__doc__.splitlines()[0], FASTEST, extra, default_epochs=30)
+    torch = common.import_torch(a)
+    import numpy as np
+    if a.dataset == "ml-100k":
+        sp = common.rating_split(a, "mf")
+        nu, ni = sp["n_users"], sp["n_items"]
+        u, i, r = sp["train"]
+    else:
+        if "--epochs" not in sys.argv:
+            a.epochs = 2
+        t0 = time.perf_counter()
+        nu, ni = 100_000, 20_000
+        u, i, r = synthetic(a.seed, nu, ni, a.ratings)
+        common.log("mf synthetic data: %.1fs" % (time.perf_counter() - t0))
+        sp = None
+    mu = float(r.mean())
+    sparse = a.formulation == "sparse"
+    P = torch.nn.Embedding(nu, a.factors, sparse=sparse)
+    Q = torch.nn.Embedding(ni, a.factors, sparse=sparse)
+    BU = torch.nn.Embedding(nu, 1, sparse=sparse)
+    BI = torch.nn.Embedding(ni, 1, sparse=sparse)
+    with torch.no_grad():
+        P.weight.normal_(0, 0.1)
+        Q.weight.normal_(0, 0.1)
+        BU.weight.zero_()
+        BI.weight.zero_()
+    params = [P.weight, Q.weight, BU.weight, BI.weight]
+    opt = torch.optim.SGD(params, lr=a.lr)
+    U, I, Rt = torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(r)
+    n = len(r)
+
+    def rmse(part):
+        uu, ii, rr = sp[part]
+        pred = np.full(len(rr), mu, dtype=np.float32)
+        ok = (uu >= 0) & (ii >= 0)
+        with torch.no_grad():
+            tu, ti = torch.from_numpy(uu[ok]), torch.from_numpy(ii[ok])
+            pv = mu + BU.weight[tu, 0] + BI.weight[ti, 0] + (P.weight[tu] * Q.weight[ti]).sum(1)
+        pred[ok] = pv.numpy()
+        pred = np.clip(pred, 1.0, 5.0)
+        return float(np.sqrt(np.mean((pred - rr) ** 2)))
+
+    g = torch.Generator().manual_seed(a.seed)
+    timer = common.Timer()
+    best = (float("inf"), 0, float("nan"))
+    for ep in range(1, a.epochs + 1):
+        with timer:
+            perm = torch.randperm(n, generator=g)
+            for s in range(0, n, a.batch):
+                b = perm[s:s + a.batch]
+                bu, bi, br = U[b], I[b], Rt[b]
+                pu, qi, bbu, bbi = P(bu), Q(bi), BU(bu).squeeze(1), BI(bi).squeeze(1)
+                pred = mu + bbu + bbi + (pu * qi).sum(1)
+                loss = 0.5 * ((br - pred) ** 2).sum() + 0.5 * a.reg * (
+                    pu.pow(2).sum() + qi.pow(2).sum() + bbu.pow(2).sum() + bbi.pow(2).sum())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        if sp is not None:
+            v = rmse("valid")
+            if v < best[0]:
+                best = (v, ep, rmse("test"))
+            if ep % 10 == 0 or ep == 1:
+                common.log("mf epoch %d valid %.4f (%.3fs)" % (ep, v, timer.t[-1]))
+        else:
+            common.log("mf synthetic epoch %d (%.2fs)" % (ep, timer.t[-1]))
+    line = common.base_line(a, "mf", a.dataset, "sgd")
+    es = timer.mean() if sp is not None else sum(timer.t) / len(timer.t)
+    line.update({"epochs": a.epochs, "factors": a.factors, "lr": a.lr, "reg": a.reg,
+                 "batch": a.batch, "formulation": a.formulation, "ratings": n,
+                 "epoch_seconds": es, "ratings_per_second": n / es})
+    if sp is not None:
+        line.update({"rmse": best[2], "valid_rmse": best[0], "best_epoch": best[1]})
+    line["note"] = ("nn.Embedding(sparse=%s) + optim.SGD, mini-batch %d" % (sparse, a.batch))
+    common.emit(line)
+
+
+if __name__ == "__main__":
+    main()
