@@ -303,7 +303,7 @@ static int load_mem(const void *b, size_t n)
 static unsigned char *small_file(size_t *n)
 {
     recnn_dataset *d = make_data(4, 5, 0.3, 11);
-    recnn_model *m = fit_model("popularity", NULL, d);
+    recnn_model *m = fit_model("popularity", "default_rating=4", d);
     char p[512];
     path_in(p, sizeof p, "small.rmdl");
     ck_assert_int_eq(recnn_model_save(m, p), RECNN_OK);
@@ -630,11 +630,23 @@ START_TEST(test_checksummed_but_inconsistent)
     c = build_file(b, s, ns, &m);
     ck_assert_int_eq(load_mem(c, m), RECNN_E_FORMAT);
     free(c);
-    /* settings that parse but lose a setting (not all present) */
-    s[k].p = (unsigned char *)"weight=count";
+    /* a value that does not read back as written */
+    s[k].p = (unsigned char *)"weight=count default_rating=0.50";
     s[k].len = strlen((char *)s[k].p);
     c = build_file(b, s, ns, &m);
     ck_assert_int_eq(load_mem(c, m), RECNN_E_FORMAT);
+    free(c);
+    /* a file from before a setting existed: the missing key takes its
+     * default (here default_rating saved as 4, then left out) */
+    s[k].p = (unsigned char *)"weight=count";
+    s[k].len = strlen((char *)s[k].p);
+    c = build_file(b, s, ns, &m);
+    recnn_model *old = NULL;
+    ck_assert_int_eq(recnn__model_load_mem(&old, c, m), RECNN_OK);
+    double dr = -1;
+    ck_assert_int_eq(recnn_model_get_float(old, "default_rating", &dr), RECNN_OK);
+    ck_assert(dr == 0.0);
+    recnn_model_free(old);
     free(c);
     s[k] = save;
 

@@ -636,22 +636,44 @@ static int read_conf(reader *r, recnn_model *m)
         return recnn__fail(RECNN_E_FORMAT, "%s: the saved settings do not apply: %s",
                            r->name, why);
     }
-    /* The settings must read back exactly as saved (every setting present,
-     * nothing lost to parsing). */
+    /* Every saved key=value must read back exactly as saved (nothing lost
+     * to parsing).  Keys absent from the file (a setting added to the
+     * model after the file was written) keep their defaults. */
     int need = recnn__settings_format(m->vt, m->config, NULL, 0);
-    char *back = need >= 0 ? malloc((size_t)need + 1) : NULL;
+    char *back = need >= 0 ? malloc((size_t)need + 3) : NULL;
     if (!back) {
         free(text);
         return recnn__fail(RECNN_E_NOMEM, "out of memory");
     }
-    recnn__settings_format(m->vt, m->config, back, (size_t)need + 1);
-    int same = strcmp(back, text) == 0;
+    back[0] = ' ';
+    recnn__settings_format(m->vt, m->config, back + 1, (size_t)need + 1);
+    memcpy(back + 1 + need, " ", 2);
+    int same = 1;
+    char tok[RECNN__STR_MAX + 70];
+    for (const char *p = text; *p && same;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        size_t l = 0;
+        while (p[l] && p[l] != ' ' && p[l] != '\t' && p[l] != '\n' && p[l] != '\r')
+            l++;
+        if (!l)
+            break;
+        if (l + 3 > sizeof tok) {
+            same = 0;
+            break;
+        }
+        tok[0] = ' ';
+        memcpy(tok + 1, p, l);
+        memcpy(tok + 1 + l, " ", 2);
+        same = strstr(back, tok) != NULL;
+        p += l;
+    }
     free(back);
     free(text);
     if (!same)
         return recnn__fail(RECNN_E_FORMAT,
-                           "%s: the saved settings differ from this library's settings "
-                           "of \"%s\" (written by another version?)",
+                           "%s: a saved setting of \"%s\" does not read back as saved "
+                           "(written by another version?)",
                            r->name, m->vt->kind);
     return RECNN_OK;
 }
