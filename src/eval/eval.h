@@ -71,9 +71,30 @@ static inline bool recnn__ranks_before(float sa, int32_t ia, float sb, int32_t i
     return ka > kb || (ka == kb && ia < ib);
 }
 
+/* First index i of keys[0..n) (sorted ascending) with keys[i] >= x
+ * (branch-free binary search). */
+static inline int64_t recnn__lower_bound(const int64_t *keys, int64_t n, int64_t x)
+{
+    if (n <= 0)
+        return 0;
+    const int64_t *base = keys;
+    while (n > 1) {
+        int64_t half = n / 2;
+        base = base[half] < x ? base + half : base;
+        n -= half;
+    }
+    return (base - keys) + (*base < x);
+}
+
 /* With keys[0..n) sorted ascending: 2 * (#keys > x) + (#keys == x), i.e.
  * twice the AUC credit of a negative with key x against those positives. */
-int64_t recnn__auc_credit2(const int64_t *keys, int64_t n, int64_t x);
+static inline int64_t recnn__auc_credit2(const int64_t *keys, int64_t n, int64_t x)
+{
+    int64_t lo = recnn__lower_bound(keys, n, x), eq = 0;
+    while (lo + eq < n && keys[lo + eq] == x)
+        eq++;
+    return 2 * (n - lo) - eq;
+}
 
 /* Gini coefficient of the non-negative counts c[0..n) (sorted in place);
  * NaN when n == 0 or the sum is 0. */

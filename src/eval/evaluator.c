@@ -467,6 +467,8 @@ typedef struct scratch {
     double *ideal;   /* their gains, sorted descending */
     uint8_t *lrel;   /* k_max: relevance per list position */
     double *lgain;   /* k_max: gain per list position */
+    int64_t *qkey;   /* per candidate position: order key (full ranking) */
+    uint8_t *qrel;   /* per candidate position: relevant */
 } scratch;
 
 static void scratch_free(scratch *s)
@@ -482,6 +484,8 @@ static void scratch_free(scratch *s)
     recnn__free(s->ideal);
     recnn__free(s->lrel);
     recnn__free(s->lgain);
+    recnn__free(s->qkey);
+    recnn__free(s->qrel);
     memset(s, 0, sizeof *s);
 }
 
@@ -502,7 +506,10 @@ static int scratch_init(scratch *s, const recnn_evaluator *e, int64_t max_excl,
     s->ideal = recnn__alloc(nt, sizeof *s->ideal);
     s->lrel = recnn__alloc((size_t)k_max, sizeof *s->lrel);
     s->lgain = recnn__alloc((size_t)k_max, sizeof *s->lgain);
-    if ((need_row && !s->row) || !s->cs || !s->excl || !s->list || !s->mark ||
+    size_t nq = e->cand_ptr ? (size_t)(max_cand ? max_cand : 1) : ni;
+    s->qkey = recnn__alloc(nq, sizeof *s->qkey);
+    s->qrel = recnn__alloc(nq, sizeof *s->qrel);
+    if (!s->qkey || !s->qrel || (need_row && !s->row) || !s->cs || !s->excl || !s->list || !s->mark ||
         !s->relv || !s->rel || !s->keys || !s->ideal || !s->lrel || !s->lgain) {
         scratch_free(s);
         return RECNN_E_NOMEM;
@@ -703,38 +710,37 @@ static int eval_user(recnn_evaluator *e, const evcfg *c, const source *src, scra
         for (int ki = 0; ki < n_k; ki++)
             e->vals[((int64_t)m * n_k + ki) * nu + u] = out[m][ki];
 
-    /* whole-ranking metrics: AUC and MRR without cut-off */
+    /* whole-ranking metrics: AUC and MRR without cut-off.  Pass 1: the
+     * order key of every candidate, the relevant ones' keys and the best
+     * relevant candidate; pass 2: AUC credit of each non-relevant one. */
     if (c->full_ranking) {
-        int32_t best = -1; /* best relevant position */
-        float bs = 0;
-        int64_t nr = 0;
+        int64_t nq = 0, nr = 0, qbest = -1, bkey = 0;
         for (int64_t p = 0, x = 0; p < npos; p++) {
             while (x < nex && s->excl[x] < p)
                 x++;
             if (x < nex && s->excl[x] == p)
                 continue;
-            int32_t i = cand ? cand[p] : (int32_t)p;
-            if (s->mark[i]) {
-                s->keys[nr++] = recnn__score_key(ps[p]);
-                if (best < 0 || recnn__ranks_before(ps[p], (int32_t)p, bs, best)) {
-                    best = (int32_t)p;
-                    bs = ps[p];
+            int64_t key = recnn__score_key(ps[p]);
+            uint8_t r = s->mark[cand ? cand[p] : p];
+            s->qkey[nq] = key;
+            s->qrel[nq] = r;
+            if (r) {
+                s->keys[nr++] = key;
+                if (qbest < 0 || key > bkey) { /* ties: the earlier (smaller) index */
+                    qbest = nq;
+                    bkey = key;
                 }
             }
+            nq++;
         }
         qsort(s->keys, (size_t)nr, sizeof *s->keys, cmp_i64);
         int64_t before = 0, credit2 = 0, nneg = 0;
-        for (int64_t p = 0, x = 0; p < npos; p++) {
-            while (x < nex && s->excl[x] < p)
-                x++;
-            if (x < nex && s->excl[x] == p)
-                continue;
-            int32_t i = cand ? cand[p] : (int32_t)p;
-            if (recnn__ranks_before(ps[p], (int32_t)p, bs, best))
-                before++;
-            if (!s->mark[i]) {
+        for (int64_t q = 0; q < nq; q++) {
+            int64_t key = s->qkey[q];
+            before += key > bkey || (key == bkey && q < qbest);
+            if (!s->qrel[q]) {
                 nneg++;
-                credit2 += recnn__auc_credit2(s->keys, nr, recnn__score_key(ps[p]));
+                credit2 += recnn__auc_credit2(s->keys, nr, key);
             }
         }
         e->mrr_full[u] = 1.0 / (double)(before + 1);

@@ -46,30 +46,6 @@ void recnn__rank_user(const recnn__rankcfg *c, int64_t n_list, const uint8_t *re
     }
 }
 
-int64_t recnn__auc_credit2(const int64_t *keys, int64_t n, int64_t x)
-{
-    /* lo = first index with keys[lo] >= x; hi = first with keys[hi] > x */
-    int64_t lo = 0, hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (keys[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    int64_t a = lo;
-    hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (keys[mid] <= x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    int64_t above = n - lo, equal = lo - a;
-    return 2 * above + equal;
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

@@ -1,0 +1,284 @@
+/* bench_metrics: speed of the evaluator (issue 5 target: top-10 metrics for
+ * 943 users x 1682 items from a given score matrix in < 50 ms on one core).
+ *
+ *   bench_metrics [repeats]
+ *
+ * Prints one JSON object per line on stdout.  The data: a synthetic
+ * ML-100K-shaped set (943 x 1682, ~100k ratings, power-law item
+ * popularity, per-user 80/20 random split) and, when present, ML-100K's
+ * u.data from ${RECNN_DATA_DIR:-../shared/datasets}/ml-100k split the same
+ * way.  Scores: a uniform random matrix (seeded).  Each case is run once
+ * to warm up, then `repeats` times (default 15); min and median wall ms. */
+#include "core/core.h"
+#include "data/dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *data_dir(void)
+{
+    const char *d = getenv("RECNN_DATA_DIR");
+    return d && *d ? d : "../shared/datasets";
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Splits d per user: each rating to test with probability 0.2 (seeded). */
+static int split(const recnn_dataset *d, uint64_t seed, recnn_dataset **train,
+                 recnn_dataset **test)
+{
+    recnn_rng r;
+    recnn__rng_seed(&r, seed);
+    uint8_t *tr = malloc((size_t)d->n_ratings), *te = malloc((size_t)d->n_ratings);
+    if (!tr || !te) {
+        free(tr);
+        free(te);
+        return -1;
+    }
+    for (int64_t k = 0; k < d->n_ratings; k++) {
+        tr[k] = recnn__rng_uniform(&r) >= 0.2;
+        te[k] = !tr[k];
+    }
+    *train = recnn__dataset_subset(d, tr);
+    *test = recnn__dataset_subset(d, te);
+    free(tr);
+    free(te);
+    return *train && *test ? 0 : -1;
+}
+
+/* 943 users x 1682 items, ~100k ratings: item i drawn with weight
+ * 1/(i+10)^0.9, users with 20..~650 ratings. */
+static recnn_dataset *synthetic(uint64_t seed)
+{
+    const int nu = 943, ni = 1682;
+    recnn_rng r;
+    recnn__rng_seed(&r, seed);
+    double *cdf = malloc((size_t)ni * sizeof *cdf);
+    double tot = 0;
+    for (int i = 0; i < ni; i++) {
+        tot += 1.0 / pow(i + 10.0, 0.9);
+        cdf[i] = tot;
+    }
+    size_t cap = 200000, n = 0;
+    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
+    float *v = malloc(cap * sizeof *v);
+    uint8_t *seen = calloc((size_t)ni, 1);
+    for (int uu = 0; uu < nu; uu++) {
+        int want = 20 + (int)(86.0 * -log(1.0 - recnn__rng_uniform(&r)));
+        if (want > 650)
+            want = 650;
+        memset(seen, 0, (size_t)ni);
+        for (int j = 0; j < want && n < cap; j++) {
+            double x = recnn__rng_uniform(&r) * tot;
+            int lo = 0, hi = ni - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (cdf[mid] < x)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (seen[lo])
+                continue;
+            seen[lo] = 1;
+            u[n] = uu + 1;
+            it[n] = lo + 1;
+            v[n] = (float)(1 + recnn__rng_below(&r, 5));
+            n++;
+        }
+    }
+    /* every item once, so the index space is the full 1682 */
+    for (int i = 0; i < ni && n < cap; i++) {
+        int uu = (int)recnn__rng_below(&r, (uint64_t)nu);
+        u[n] = uu + 1;
+        it[n] = i + 1;
+        v[n] = 3;
+        n++;
+    }
+    recnn_dataset *d = NULL;
+    if (recnn_dataset_from_arrays(&d, n, u, it, v, NULL, 1, 5, RECNN_DUP_KEEP_FIRST))
+        d = NULL;
+    free(cdf);
+    free(u);
+    free(it);
+    free(v);
+    free(seen);
+    return d;
+}
+
+static recnn_dataset *load_ml100k(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", data_dir());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 100000, n = 0;
+    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
+    float *v = malloc(cap * sizeof *v);
+    long long a, b, t;
+    double r;
+    while (n < cap && fscanf(f, "%lld %lld %lf %lld", &a, &b, &r, &t) == 4) {
+        u[n] = a;
+        it[n] = b;
+        v[n] = (float)r;
+        n++;
+    }
+    fclose(f);
+    recnn_dataset *d = NULL;
+    if (recnn_dataset_from_arrays(&d, n, u, it, v, NULL, 1, 5, RECNN_DUP_ERROR))
+        d = NULL;
+    free(u);
+    free(it);
+    free(v);
+    return d;
+}
+
+/* Times run_matrix under `settings`; prints one JSON line. */
+static void bench_case(const char *name, const char *data, recnn_dataset *train,
+                       recnn_dataset *test, const float *S, const char *settings,
+                       int repeats, const int64_t *cptr, const int64_t *citem)
+{
+    recnn_evaluator *e;
+    if (recnn_evaluator_create(&e, train, test) ||
+        recnn_evaluator_configure(e, settings) ||
+        (cptr && recnn_evaluator_set_candidates(e, train->n_users, cptr, citem))) {
+        printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, recnn_last_error());
+        return;
+    }
+    double *ms = malloc((size_t)repeats * sizeof *ms);
+    int st = recnn_evaluator_run_matrix(e, S, train->n_users, train->n_items);
+    for (int r = 0; r < repeats && st == RECNN_OK; r++) {
+        double t0 = recnn__now();
+        st = recnn_evaluator_run_matrix(e, S, train->n_users, train->n_items);
+        ms[r] = (recnn__now() - t0) * 1e3;
+    }
+    if (st) {
+        printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, recnn_last_error());
+        free(ms);
+        recnn_evaluator_free(e);
+        return;
+    }
+    qsort(ms, (size_t)repeats, sizeof *ms, cmp_dbl);
+    double p, ndcg, map, rec, auc = NAN, hr;
+    recnn_evaluator_value(e, RECNN_METRIC_PRECISION, 10, &p);
+    recnn_evaluator_value(e, RECNN_METRIC_NDCG, 10, &ndcg);
+    recnn_evaluator_value(e, RECNN_METRIC_MAP, 10, &map);
+    recnn_evaluator_value(e, RECNN_METRIC_RECALL, 10, &rec);
+    recnn_evaluator_value(e, RECNN_METRIC_HR, 10, &hr);
+    if (strstr(settings, "full_ranking=0") == NULL)
+        recnn_evaluator_value(e, RECNN_METRIC_AUC, 0, &auc);
+    printf("{\"bench\":\"%s\",\"data\":\"%s\",\"users\":%lld,\"items\":%lld,"
+           "\"train\":%lld,\"test\":%lld,\"settings\":\"%s\",\"counted\":%lld,"
+           "\"ms_min\":%.3f,\"ms_median\":%.3f,\"repeats\":%d,"
+           "\"precision@10\":%.6f,\"recall@10\":%.6f,\"map@10\":%.6f,"
+           "\"ndcg@10\":%.6f,\"hr@10\":%.6f,\"auc\":%.6f,\"target_ms\":50}\n",
+           name, data, (long long)train->n_users, (long long)train->n_items,
+           (long long)train->n_ratings, (long long)test->n_ratings, settings,
+           (long long)recnn_evaluator_n_counted(e), ms[0], ms[repeats / 2], repeats, p,
+           rec, map, ndcg, hr, auc);
+    fflush(stdout);
+    free(ms);
+    recnn_evaluator_free(e);
+}
+
+/* 1 held-out positive (a random test item) + 99 negatives not rated in
+ * train or test, per user with a test item: the NCF protocol's lists. */
+static void ncf_lists(const recnn_dataset *train, const recnn_dataset *test, uint64_t seed,
+                      int64_t **cptr, int64_t **citem)
+{
+    recnn_rng r;
+    recnn__rng_seed(&r, seed);
+    int64_t nu = train->n_users, ni = train->n_items;
+    *cptr = malloc(((size_t)nu + 1) * sizeof **cptr);
+    *citem = malloc((size_t)nu * 100 * sizeof **citem);
+    uint8_t *rated = calloc((size_t)ni, 1);
+    (*cptr)[0] = 0;
+    for (int64_t u = 0; u < nu; u++) {
+        int64_t w = (*cptr)[u];
+        int64_t nt = test->row_ptr[u + 1] - test->row_ptr[u];
+        if (nt > 0) {
+            for (int64_t k = train->row_ptr[u]; k < train->row_ptr[u + 1]; k++)
+                rated[train->item[k]] = 1;
+            for (int64_t k = test->row_ptr[u]; k < test->row_ptr[u + 1]; k++)
+                rated[test->item[k]] = 1;
+            (*citem)[w++] = test->item[test->row_ptr[u] + (int64_t)recnn__rng_below(&r, (uint64_t)nt)];
+            for (int j = 0; j < 99;) {
+                int64_t i = (int64_t)recnn__rng_below(&r, (uint64_t)ni);
+                if (!rated[i]) {
+                    (*citem)[w++] = i;
+                    j++;
+                }
+            }
+            for (int64_t k = train->row_ptr[u]; k < train->row_ptr[u + 1]; k++)
+                rated[train->item[k]] = 0;
+            for (int64_t k = test->row_ptr[u]; k < test->row_ptr[u + 1]; k++)
+                rated[test->item[k]] = 0;
+        }
+        (*cptr)[u + 1] = w;
+    }
+    free(rated);
+}
+
+static void bench_data(const char *data, recnn_dataset *d, int repeats)
+{
+    recnn_dataset *train, *test;
+    if (split(d, 42, &train, &test)) {
+        printf("{\"bench\":\"split\",\"error\":\"%s\"}\n", recnn_last_error());
+        return;
+    }
+    size_t cells = (size_t)train->n_users * (size_t)train->n_items;
+    float *S = malloc(cells * sizeof *S);
+    recnn_rng r;
+    recnn__rng_seed(&r, 7);
+    for (size_t k = 0; k < cells; k++)
+        S[k] = recnn__rng_uniformf(&r);
+    bench_case("topk10_1thread", data, train, test, S, "k=10 threads=1", repeats, NULL,
+               NULL);
+    bench_case("topk10_1thread_no_auc", data, train, test, S,
+               "k=10 threads=1 full_ranking=0", repeats, NULL, NULL);
+    bench_case("topk5_10_20_1thread", data, train, test, S, "k=5,10,20 threads=1", repeats,
+               NULL, NULL);
+    bench_case("topk10_all_threads", data, train, test, S, "k=10 threads=0", repeats, NULL,
+               NULL);
+    int64_t *cptr, *citem;
+    ncf_lists(train, test, 9, &cptr, &citem);
+    bench_case("loo_99neg_1thread", data, train, test, S, "k=10 threads=1 exclude_train=1",
+               repeats, cptr, citem);
+    free(cptr);
+    free(citem);
+    free(S);
+    recnn_dataset_free(train);
+    recnn_dataset_free(test);
+}
+
+int main(int argc, char **argv)
+{
+    int repeats = argc > 1 ? atoi(argv[1]) : 15;
+    if (repeats < 1)
+        repeats = 1;
+    printf("{\"bench\":\"env\",\"threads\":%d,\"blas\":\"%s\"}\n", recnn_get_num_threads(),
+           recnn_blas_info());
+    recnn_dataset *d = synthetic(1);
+    if (!d) {
+        printf("{\"bench\":\"synthetic\",\"error\":\"%s\"}\n", recnn_last_error());
+        return 1;
+    }
+    bench_data("synthetic-943x1682", d, repeats);
+    recnn_dataset_free(d);
+    d = load_ml100k();
+    if (d) {
+        bench_data("ml-100k", d, repeats);
+        recnn_dataset_free(d);
+    } else {
+        printf("{\"bench\":\"ml-100k\",\"skipped\":\"u.data not found under %s\"}\n",
+               data_dir());
+    }
+    return 0;
+}
