@@ -1,0 +1,920 @@
+/* Neural building blocks: every layer, activation and loss against central
+ * finite differences, plus forward identities (sparse == dense, masked ==
+ * full at the positions, touched-row lists, dropout statistics).
+ *
+ * Gradient check: the scalar L = sum_k c_k y_k (fixed random c, summed in
+ * double) is differentiated numerically with a central difference of step
+ * EPS = 1e-3 on each input/parameter element and compared with the
+ * analytic gradient from backward (with gy = c).  Tolerance (float
+ * arithmetic): |analytic - numeric| <= RTOL * max(|analytic|, |numeric|)
+ * + ATOL with RTOL = 1e-2, ATOL = 2e-3.  Inputs are kept >= 0.1 away from
+ * the kinks of relu-like functions. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn.h"
+
+#define EPS 1e-3f
+#define RTOL 1e-2
+#define ATOL 2e-3
+
+static recnn_rng R;
+
+static void fill_uniform(float *a, int64_t n, float lo, float hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        a[i] = lo + (hi - lo) * recnn__rng_uniformf(&R);
+}
+
+/* moves values at least `gap` away from each kink */
+static void avoid_kinks(float *a, int64_t n, const float *kinks, int nk, float gap)
+{
+    for (int64_t i = 0; i < n; i++)
+        for (int pass = 0; pass < 4; pass++)
+            for (int k = 0; k < nk; k++)
+                if (fabsf(a[i] - kinks[k]) < gap)
+                    a[i] = kinks[k] + (a[i] >= kinks[k] ? gap : -gap) * 1.5f;
+}
+
+static double dotc(const float *y, const float *c, int64_t n)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += (double)y[i] * c[i];
+    return s;
+}
+
+typedef double (*objective)(void *ctx);
+
+/* Compares analytic gradient ga of buffer buf[0..n) with the numeric one. */
+static int check_grad(const char *what, objective f, void *ctx, float *buf, int64_t n,
+                      const float *ga)
+{
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float v = buf[i];
+        buf[i] = v + EPS;
+        double lp = f(ctx);
+        buf[i] = v - EPS;
+        double lm = f(ctx);
+        buf[i] = v;
+        double num = (lp - lm) / (2.0 * (double)EPS);
+        double a = ga[i];
+        double tol = RTOL * fmax(fabs(a), fabs(num)) + ATOL;
+        if (!(fabs(a - num) <= tol)) {
+            if (bad < 5)
+                fprintf(stderr, "%s[%lld]: analytic %.6g numeric %.6g\n", what, (long long)i,
+                        a, num);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* ---- dense-input layers ------------------------------------------------- */
+
+typedef struct {
+    recnn__layer *l;
+    int64_t n;
+    float *x, *y, *c;
+} dctx;
+
+static double dense_obj(void *p)
+{
+    dctx *d = p;
+    recnn__layer_forward(d->l, d->n, d->x, d->y, 1);
+    return dotc(d->y, d->c, d->n * d->l->out_dim);
+}
+
+/* Checks gx and every parameter gradient (plus the shared W of a tied
+ * layer) of a dense-input layer. */
+static void gradcheck_dense_layer(recnn__layer *l, int64_t n, const char *name,
+                                  const float *kinks, int nk)
+{
+    dctx d = {l, n, NULL, NULL, NULL};
+    int64_t di = l->in_dim, dout = l->out_dim;
+    d.x = malloc(sizeof(float) * (size_t)(n * di));
+    d.y = malloc(sizeof(float) * (size_t)(n * dout));
+    d.c = malloc(sizeof(float) * (size_t)(n * dout));
+    float *gx = malloc(sizeof(float) * (size_t)(n * di));
+    fill_uniform(d.x, n * di, -2.0f, 2.0f);
+    if (nk)
+        avoid_kinks(d.x, n * di, kinks, nk, 0.1f);
+    fill_uniform(d.c, n * dout, -1.0f, 1.0f);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__layer_forward(l, n, d.x, d.y, 1), RECNN_OK);
+    ck_assert_int_eq(recnn__layer_backward(l, n, d.x, d.y, d.c, gx), RECNN_OK);
+    char what[64];
+    snprintf(what, sizeof what, "%s dx", name);
+    ck_assert_int_eq(check_grad(what, dense_obj, &d, d.x, n * di, gx), 0);
+    for (int i = 0; i < l->n_params; i++) {
+        recnn__param *p = &l->params[i];
+        float *g = malloc(sizeof(float) * (size_t)p->count);
+        memcpy(g, p->g, sizeof(float) * (size_t)p->count);
+        snprintf(what, sizeof what, "%s d%s", name, p->name);
+        ck_assert_int_eq(check_grad(what, dense_obj, &d, p->w, p->count, g), 0);
+        free(g);
+    }
+    if (l->tied) {
+        recnn__param *p = l->pw;
+        snprintf(what, sizeof what, "%s dW(tied)", name);
+        float *g = malloc(sizeof(float) * (size_t)p->count);
+        memcpy(g, p->g, sizeof(float) * (size_t)p->count);
+        ck_assert_int_eq(check_grad(what, dense_obj, &d, p->w, p->count, g), 0);
+        free(g);
+    }
+    free(d.x);
+    free(d.y);
+    free(d.c);
+    free(gx);
+}
+
+static void init_small(recnn__layer *l)
+{
+    ck_assert_int_eq(recnn__layer_init(l, RECNN__INIT_XAVIER_UNIFORM, 1.0f, &R), RECNN_OK);
+    for (int i = 0; i < l->n_params; i++)
+        if (strcmp(l->params[i].name, "b") == 0)
+            fill_uniform(l->params[i].w, l->params[i].count, -0.5f, 0.5f);
+}
+
+START_TEST(test_grad_dense)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__dense_create(&l, 5, 4, 1, 8), RECNN_OK);
+    init_small(l);
+    gradcheck_dense_layer(l, 3, "dense", NULL, 0);
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__dense_create(&l, 4, 6, 0, 8), RECNN_OK);
+    init_small(l);
+    ck_assert_int_eq(l->n_params, 1);
+    gradcheck_dense_layer(l, 2, "dense nobias", NULL, 0);
+    recnn__layer_free(l);
+    /* masked-output layer used in full, W [out x in] */
+    ck_assert_int_eq(recnn__masked_create(&l, 4, 5, 1, 8), RECNN_OK);
+    init_small(l);
+    gradcheck_dense_layer(l, 3, "masked(full)", NULL, 0);
+    recnn__layer_free(l);
+}
+END_TEST
+
+START_TEST(test_dense_forward_values)
+{
+    /* y = x W + b with W [in x out]: one hand-computed case */
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__dense_create(&l, 2, 3, 1, 4), RECNN_OK);
+    float W[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 0};
+    memcpy(l->pw->w, W, sizeof W);
+    memcpy(l->pb->w, b, sizeof b);
+    float x[4] = {1, -1, 2, 0.5f}, y[6];
+    ck_assert_int_eq(recnn__layer_forward(l, 2, x, y, 0), RECNN_OK);
+    float want[6] = {1 - 4 + 0.5f, 2 - 5 - 1, 3 - 6, 2 + 2 + 0.5f, 4 + 2.5f - 1, 6 + 3};
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq_tol(y[i], want[i], 1e-5f);
+    /* too large a batch is refused */
+    ck_assert_int_eq(recnn__layer_forward(l, 5, x, y, 0), RECNN_E_INVALID);
+    recnn__layer_free(l);
+}
+END_TEST
+
+START_TEST(test_grad_tied)
+{
+    recnn__layer *enc, *dec;
+    ck_assert_int_eq(recnn__dense_create(&enc, 6, 3, 1, 8), RECNN_OK);
+    init_small(enc);
+    ck_assert_int_eq(recnn__tied_create(&dec, enc, 1, 8), RECNN_OK);
+    ck_assert_int_eq(dec->in_dim, 3);
+    ck_assert_int_eq(dec->out_dim, 6);
+    ck_assert_ptr_eq(dec->pw, enc->pw);
+    fill_uniform(dec->pb->w, 6, -0.5f, 0.5f);
+    gradcheck_dense_layer(dec, 3, "tied", NULL, 0);
+    /* the decoder lists only its bias; the shared W is the encoder's */
+    recnn__param *ps[4];
+    ck_assert_int_eq(recnn__layer_params(dec, ps, 4), 1);
+    ck_assert_str_eq(ps[0]->name, "b");
+    recnn__layer_free(dec);
+    recnn__layer_free(enc);
+}
+END_TEST
+
+/* ---- activations ------------------------------------------------------------ */
+
+START_TEST(test_grad_activations)
+{
+    const float kink0[1] = {0.0f};
+    for (int act = RECNN__ACT_IDENTITY; act <= RECNN__ACT_SOFTMAX; act++) {
+        recnn__layer *l;
+        ck_assert_int_eq(recnn__act_create(&l, act, 5, -1.0f, 4), RECNN_OK);
+        gradcheck_dense_layer(l, 3, recnn__act_name(act), kink0, 1);
+        recnn__layer_free(l);
+    }
+    /* non-default alphas */
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__act_create(&l, RECNN__ACT_LEAKY_RELU, 4, 0.2f, 2), RECNN_OK);
+    gradcheck_dense_layer(l, 2, "leaky0.2", kink0, 1);
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__act_create(&l, RECNN__ACT_ELU, 4, 0.5f, 2), RECNN_OK);
+    gradcheck_dense_layer(l, 2, "elu0.5", kink0, 1);
+    recnn__layer_free(l);
+}
+END_TEST
+
+START_TEST(test_activation_values)
+{
+    float x[8] = {-3, -1, -0.5f, 0, 0.5f, 1, 2, 10}, y[8];
+    recnn__act_forward(RECNN__ACT_SIGMOID, 0, 1, 8, x, y);
+    ck_assert_float_eq_tol(y[3], 0.5f, 1e-7f);
+    ck_assert_float_eq_tol(y[5], 1.0f / (1.0f + expf(-1.0f)), 1e-6f);
+    recnn__act_forward(RECNN__ACT_SELU, 0, 1, 8, x, y);
+    ck_assert_float_eq_tol(y[6], 2.0f * 1.0507009873554805f, 1e-5f);
+    ck_assert_float_eq_tol(y[1], 1.0507009873554805f * 1.6732632423543772f * (expf(-1) - 1),
+                           1e-5f);
+    recnn__act_forward(RECNN__ACT_LEAKY_RELU, 0.01f, 1, 8, x, y);
+    ck_assert_float_eq_tol(y[0], -0.03f, 1e-7f);
+    recnn__act_forward(RECNN__ACT_ELU, 1.0f, 1, 8, x, y);
+    ck_assert_float_eq_tol(y[1], expf(-1) - 1, 1e-6f);
+    /* softmax rows sum to one and are stable for large inputs */
+    float z[6] = {1000, 1001, 1002, -5, 0, 5}, s[6];
+    recnn__act_forward(RECNN__ACT_SOFTMAX, 0, 2, 3, z, s);
+    for (int r = 0; r < 2; r++) {
+        ck_assert(isfinite(s[3 * r]));
+        ck_assert_float_eq_tol(s[3 * r] + s[3 * r + 1] + s[3 * r + 2], 1.0f, 1e-6f);
+    }
+    ck_assert_float_eq_tol(s[2], 1.0f / (1.0f + expf(-1) + expf(-2)), 1e-6f);
+    /* in place works for the fixed activations */
+    float w[3] = {-1, 0.5f, 2};
+    recnn__act_forward(RECNN__ACT_TANH, 0, 1, 3, w, w);
+    ck_assert_float_eq_tol(w[2], tanhf(2), 1e-7f);
+    ck_assert_int_eq(recnn__act_from_name("selu"), RECNN__ACT_SELU);
+    ck_assert_int_eq(recnn__act_from_name("nope"), -1);
+}
+END_TEST
+
+START_TEST(test_grad_apl)
+{
+    /* per unit and shared, 2 hinges, non-trivial slopes */
+    for (int per_unit = 0; per_unit <= 1; per_unit++) {
+        recnn__layer *l;
+        ck_assert_int_eq(recnn__apl_create(&l, 4, 2, per_unit, 0.0f, 8), RECNN_OK);
+        ck_assert_int_eq(l->n_params, 2);
+        fill_uniform(l->params[0].w, l->params[0].count, -0.8f, 0.8f);
+        /* b_s spread over [-1, 1] at creation: the kinks are 0, -1, 1 (+-
+         * per-unit offsets we add here, kept away from the inputs below) */
+        float kinks[3] = {0.0f, -1.0f, 1.0f};
+        gradcheck_dense_layer(l, 3, per_unit ? "apl/unit" : "apl/shared", kinks, 3);
+        recnn__layer_free(l);
+    }
+}
+END_TEST
+
+START_TEST(test_apl_values)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__apl_create(&l, 2, 1, 1, -0.25f, 4), RECNN_OK);
+    /* one hinge at 0 with a = -0.25: a leaky ReLU of slope 0.25 */
+    float x[4] = {-2, 3, 0.5f, -0.4f}, y[4];
+    ck_assert_int_eq(recnn__layer_forward(l, 2, x, y, 0), RECNN_OK);
+    ck_assert_float_eq_tol(y[0], -0.5f, 1e-6f);
+    ck_assert_float_eq_tol(y[1], 3.0f, 1e-6f);
+    ck_assert_float_eq_tol(y[3], -0.1f, 1e-6f);
+    /* h(x) = max(0,x) + a1 max(0, -x + b1) + a2 max(0, -x + b2) */
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__apl_create(&l, 1, 2, 0, 0.0f, 4), RECNN_OK);
+    l->params[0].w[0] = 0.5f;  /* a1 */
+    l->params[0].w[1] = -2.0f; /* a2 */
+    l->params[1].w[0] = -1.0f; /* b1 */
+    l->params[1].w[1] = 1.0f;  /* b2 */
+    float x2[3] = {-3, 0.5f, 2}, y2[3];
+    ck_assert_int_eq(recnn__layer_forward(l, 3, x2, y2, 0), RECNN_OK);
+    ck_assert_float_eq_tol(y2[0], 0 + 0.5f * 2 - 2.0f * 4, 1e-6f);
+    ck_assert_float_eq_tol(y2[1], 0.5f + 0 - 2.0f * 0.5f, 1e-6f);
+    ck_assert_float_eq_tol(y2[2], 2.0f, 1e-6f);
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__apl_create(&l, 1, 0, 0, 0.0f, 4), RECNN_E_INVALID);
+}
+END_TEST
+
+/* ---- dropout -------------------------------------------------------------------- */
+
+START_TEST(test_grad_dropout)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__dropout_create(&l, 6, 0.4f, 7, 4), RECNN_OK);
+    recnn__dropout_fix_mask(l, 1);
+    gradcheck_dense_layer(l, 3, "dropout", NULL, 0);
+    recnn__layer_free(l);
+}
+END_TEST
+
+START_TEST(test_dropout_stats)
+{
+    recnn__layer *l;
+    int64_t n = 200, d = 100;
+    ck_assert_int_eq(recnn__dropout_create(&l, d, 0.3f, 11, n), RECNN_OK);
+    float *x = malloc(sizeof(float) * (size_t)(n * d)), *y = malloc(sizeof(float) * (size_t)(n * d));
+    for (int64_t i = 0; i < n * d; i++)
+        x[i] = 1.0f;
+    ck_assert_int_eq(recnn__layer_forward(l, n, x, y, 1), RECNN_OK);
+    int64_t zeros = 0;
+    double sum = 0;
+    for (int64_t i = 0; i < n * d; i++) {
+        zeros += y[i] == 0.0f;
+        sum += y[i];
+        ck_assert(y[i] == 0.0f || fabsf(y[i] - 1.0f / 0.7f) < 1e-6f);
+    }
+    /* 20000 draws: drop rate within 0.3 +- 0.015, mean within 1 +- 0.03 */
+    ck_assert(fabs((double)zeros / (double)(n * d) - 0.3) < 0.015);
+    ck_assert(fabs(sum / (double)(n * d) - 1.0) < 0.03);
+    /* inference: identity */
+    ck_assert_int_eq(recnn__layer_forward(l, n, x, y, 0), RECNN_OK);
+    for (int64_t i = 0; i < n * d; i++)
+        ck_assert_float_eq(y[i], 1.0f);
+    free(x);
+    free(y);
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__dropout_create(&l, 4, 1.0f, 1, 4), RECNN_E_INVALID);
+}
+END_TEST
+
+/* ---- merges ---------------------------------------------------------------------- */
+
+typedef struct {
+    recnn__layer *l;
+    int64_t n;
+    float *a, *b, *y, *c;
+} mctx;
+
+static double merge_obj(void *p)
+{
+    mctx *m = p;
+    recnn__merge_forward(m->l, m->n, m->a, m->b, m->y);
+    return dotc(m->y, m->c, m->n * m->l->out_dim);
+}
+
+static void gradcheck_merge(recnn__layer *l, int64_t n, const char *name)
+{
+    mctx m = {l, n, NULL, NULL, NULL, NULL};
+    int64_t da = l->in_dim, db = l->in_dim2, D = l->out_dim;
+    m.a = malloc(sizeof(float) * (size_t)(n * da));
+    m.b = malloc(sizeof(float) * (size_t)(n * db));
+    m.y = malloc(sizeof(float) * (size_t)(n * D));
+    m.c = malloc(sizeof(float) * (size_t)(n * D));
+    float *ga = malloc(sizeof(float) * (size_t)(n * da)), *gb = malloc(sizeof(float) * (size_t)(n * db));
+    fill_uniform(m.a, n * da, -1.5f, 1.5f);
+    fill_uniform(m.b, n * db, -1.5f, 1.5f);
+    fill_uniform(m.c, n * D, -1.0f, 1.0f);
+    ck_assert_int_eq(recnn__merge_forward(l, n, m.a, m.b, m.y), RECNN_OK);
+    ck_assert_int_eq(recnn__merge_backward(l, n, m.a, m.b, m.c, ga, gb), RECNN_OK);
+    char what[64];
+    snprintf(what, sizeof what, "%s da", name);
+    ck_assert_int_eq(check_grad(what, merge_obj, &m, m.a, n * da, ga), 0);
+    snprintf(what, sizeof what, "%s db", name);
+    ck_assert_int_eq(check_grad(what, merge_obj, &m, m.b, n * db, gb), 0);
+    free(m.a);
+    free(m.b);
+    free(m.y);
+    free(m.c);
+    free(ga);
+    free(gb);
+}
+
+START_TEST(test_grad_merges)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__concat_create(&l, 3, 2, 4), RECNN_OK);
+    ck_assert_int_eq(l->out_dim, 5);
+    gradcheck_merge(l, 3, "concat");
+    float a[2] = {1, 2}, b[4] = {3, 4, 5, 6}, y[6];
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__concat_create(&l, 1, 2, 4), RECNN_OK);
+    ck_assert_int_eq(recnn__merge_forward(l, 2, a, b, y), RECNN_OK);
+    float want[6] = {1, 3, 4, 2, 5, 6};
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq(y[i], want[i]);
+    recnn__layer_free(l);
+    ck_assert_int_eq(recnn__product_create(&l, 4, 4), RECNN_OK);
+    gradcheck_merge(l, 3, "product");
+    recnn__layer_free(l);
+}
+END_TEST
+
+/* ---- sparse-input layer -------------------------------------------------------------- */
+
+/* A random CSR of n rows x d cols with about p*d entries per row. */
+typedef struct {
+    int64_t *ptr;
+    int32_t *idx;
+    float *val;
+    int64_t nnz;
+} csr_buf;
+
+static csr_buf make_csr(int64_t n, int64_t d, double p)
+{
+    csr_buf c;
+    c.ptr = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    c.idx = malloc(sizeof(int32_t) * (size_t)(n * d + 1));
+    c.val = malloc(sizeof(float) * (size_t)(n * d + 1));
+    c.ptr[0] = 0;
+    int64_t k = 0;
+    for (int64_t r = 0; r < n; r++) {
+        for (int64_t j = 0; j < d; j++)
+            if (recnn__rng_uniform(&R) < p) {
+                c.idx[k] = (int32_t)j;
+                c.val[k] = 1.0f + (float)recnn__rng_below(&R, 5);
+                k++;
+            }
+        c.ptr[r + 1] = k;
+    }
+    c.nnz = k;
+    return c;
+}
+
+static void free_csr(csr_buf *c)
+{
+    free(c->ptr);
+    free(c->idx);
+    free(c->val);
+}
+
+typedef struct {
+    recnn__layer *l;
+    recnn__csr x;
+    float *y, *c;
+} sctx;
+
+static double sparse_obj(void *p)
+{
+    sctx *s = p;
+    recnn__sparse_forward(s->l, &s->x, s->y);
+    return dotc(s->y, s->c, s->x.n * s->l->out_dim);
+}
+
+START_TEST(test_grad_sparse_input)
+{
+    int64_t n = 4, d = 7, U = 3;
+    csr_buf cb = make_csr(n, d, 0.4);
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__sparse_create(&l, d, U, 1, 8), RECNN_OK);
+    init_small(l);
+    sctx s = {l, {n, cb.ptr, cb.idx, cb.val, NULL}, NULL, NULL};
+    s.y = malloc(sizeof(float) * (size_t)(n * U));
+    s.c = malloc(sizeof(float) * (size_t)(n * U));
+    fill_uniform(s.c, n * U, -1, 1);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__sparse_forward(l, &s.x, s.y), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_backward(l, &s.x, s.c), RECNN_OK);
+    for (int i = 0; i < l->n_params; i++) {
+        recnn__param *p = &l->params[i];
+        float *g = malloc(sizeof(float) * (size_t)p->count);
+        memcpy(g, p->g, sizeof(float) * (size_t)p->count);
+        ck_assert_int_eq(check_grad(p->name, sparse_obj, &s, p->w, p->count, g), 0);
+        free(g);
+    }
+    /* touched rows are exactly the distinct input columns */
+    recnn__param *pw = l->pw;
+    ck_assert(recnn__param_sparse(pw));
+    int seen[7] = {0};
+    for (int64_t k = 0; k < cb.nnz; k++)
+        seen[cb.idx[k]] = 1;
+    int distinct = 0;
+    for (int j = 0; j < 7; j++)
+        distinct += seen[j];
+    ck_assert_int_eq(pw->n_rows, distinct);
+    for (int64_t k = 0; k < pw->n_rows; k++)
+        ck_assert(seen[pw->rows[k]]);
+    /* zero_grad clears just those rows and the tracking */
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(pw->n_rows, 0);
+    for (int64_t i = 0; i < pw->count; i++)
+        ck_assert_float_eq(pw->g[i], 0.0f);
+    free(s.y);
+    free(s.c);
+    free_csr(&cb);
+    recnn__layer_free(l);
+}
+END_TEST
+
+START_TEST(test_sparse_equals_dense)
+{
+    /* sparse forward/backward == dense layer on the densified batch, also
+     * through a row selection (sel) and with implicit values */
+    int64_t n = 9, d = 40, U = 33;
+    csr_buf cb = make_csr(n, d, 0.15);
+    recnn__layer *ls, *ld;
+    ck_assert_int_eq(recnn__sparse_create(&ls, d, U, 1, 16), RECNN_OK);
+    ck_assert_int_eq(recnn__dense_create(&ld, d, U, 1, 16), RECNN_OK);
+    init_small(ls);
+    memcpy(ld->pw->w, ls->pw->w, sizeof(float) * (size_t)(d * U));
+    memcpy(ld->pb->w, ls->pb->w, sizeof(float) * (size_t)U);
+    int32_t sel[5] = {8, 2, 2, 0, 5};
+    for (int implicit = 0; implicit <= 1; implicit++) {
+        recnn__csr x = {5, cb.ptr, cb.idx, implicit ? NULL : cb.val, sel};
+        float *X = calloc((size_t)(5 * d), sizeof(float));
+        for (int r = 0; r < 5; r++)
+            for (int64_t k = cb.ptr[sel[r]]; k < cb.ptr[sel[r] + 1]; k++)
+                X[r * d + cb.idx[k]] = implicit ? 1.0f : cb.val[k];
+        float ys[5 * 33], yd[5 * 33], gy[5 * 33];
+        ck_assert_int_eq(recnn__sparse_forward(ls, &x, ys), RECNN_OK);
+        ck_assert_int_eq(recnn__layer_forward(ld, 5, X, yd, 0), RECNN_OK);
+        for (int i = 0; i < 5 * 33; i++)
+            ck_assert_float_eq_tol(ys[i], yd[i], 1e-4f);
+        fill_uniform(gy, 5 * U, -1, 1);
+        recnn__layer_zero_grad(ls);
+        recnn__layer_zero_grad(ld);
+        ck_assert_int_eq(recnn__sparse_backward(ls, &x, gy), RECNN_OK);
+        ck_assert_int_eq(recnn__layer_backward(ld, 5, X, yd, gy, NULL), RECNN_OK);
+        for (int64_t i = 0; i < d * U; i++)
+            ck_assert_float_eq_tol(ls->pw->g[i], ld->pw->g[i], 1e-4f);
+        for (int64_t i = 0; i < U; i++)
+            ck_assert_float_eq_tol(ls->pb->g[i], ld->pb->g[i], 1e-4f);
+        ck_assert_int_eq(recnn__csr_nnz(&x), (cb.ptr[9] - cb.ptr[8]) + 2 * (cb.ptr[3] - cb.ptr[2]) +
+                                                 (cb.ptr[1] - cb.ptr[0]) + (cb.ptr[6] - cb.ptr[5]));
+        free(X);
+    }
+    /* out-of-range column refused */
+    int64_t p2[2] = {0, 1};
+    int32_t i2[1] = {40};
+    recnn__csr bad = {1, p2, i2, NULL, NULL};
+    float yb[33];
+    ck_assert_int_eq(recnn__sparse_forward(ls, &bad, yb), RECNN_E_INVALID);
+    recnn__layer_free(ls);
+    recnn__layer_free(ld);
+    free_csr(&cb);
+}
+END_TEST
+
+/* ---- masked output --------------------------------------------------------------------- */
+
+typedef struct {
+    recnn__layer *l;
+    recnn__csr pos;
+    float *h, *y, *c;
+    int64_t nnz;
+} mkctx;
+
+static double masked_obj(void *p)
+{
+    mkctx *m = p;
+    recnn__masked_forward(m->l, m->h, &m->pos, m->y);
+    return dotc(m->y, m->c, m->nnz);
+}
+
+static void gradcheck_masked(recnn__layer *l, const char *name)
+{
+    int64_t n = 4, D = l->in_dim, O = l->out_dim;
+    csr_buf cb = make_csr(n, O, 0.5);
+    mkctx m = {l, {n, cb.ptr, cb.idx, NULL, NULL}, NULL, NULL, NULL, cb.nnz};
+    m.h = malloc(sizeof(float) * (size_t)(n * D));
+    m.y = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
+    m.c = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
+    float *gh = malloc(sizeof(float) * (size_t)(n * D));
+    fill_uniform(m.h, n * D, -1, 1);
+    fill_uniform(m.c, cb.nnz, -1, 1);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__masked_forward(l, m.h, &m.pos, m.y), RECNN_OK);
+    /* equals the full product at the positions */
+    float *full = malloc(sizeof(float) * (size_t)(n * O));
+    ck_assert_int_eq(recnn__layer_forward(l, n, m.h, full, 0), RECNN_OK);
+    for (int64_t r = 0, k = 0; r < n; r++)
+        for (int64_t q = cb.ptr[r]; q < cb.ptr[r + 1]; q++, k++)
+            ck_assert_float_eq_tol(m.y[k], full[r * O + cb.idx[q]], 1e-5f);
+    ck_assert_int_eq(recnn__masked_backward(l, m.h, &m.pos, m.c, gh), RECNN_OK);
+    char what[64];
+    snprintf(what, sizeof what, "%s dh", name);
+    ck_assert_int_eq(check_grad(what, masked_obj, &m, m.h, n * D, gh), 0);
+    recnn__param *ps[3] = {l->pw, l->pb, NULL};
+    for (int i = 0; i < 2 && ps[i]; i++) {
+        float *g = malloc(sizeof(float) * (size_t)ps[i]->count);
+        memcpy(g, ps[i]->g, sizeof(float) * (size_t)ps[i]->count);
+        snprintf(what, sizeof what, "%s d%s", name, ps[i]->name);
+        ck_assert_int_eq(check_grad(what, masked_obj, &m, ps[i]->w, ps[i]->count, g), 0);
+        free(g);
+    }
+    /* W's touched rows are the requested output columns */
+    if (l->pw->mark) {
+        int seen[64] = {0}, distinct = 0;
+        for (int64_t k = 0; k < cb.nnz; k++)
+            seen[cb.idx[k]] = 1;
+        for (int j = 0; j < O; j++)
+            distinct += seen[j];
+        ck_assert_int_eq(l->pw->n_rows, distinct);
+        ck_assert(recnn__param_sparse(l->pw));
+    }
+    free(full);
+    free(m.h);
+    free(m.y);
+    free(m.c);
+    free(gh);
+    free_csr(&cb);
+}
+
+START_TEST(test_grad_masked)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__masked_create(&l, 5, 9, 1, 8), RECNN_OK);
+    init_small(l);
+    fill_uniform(l->pb->w, 9, -0.5f, 0.5f);
+    gradcheck_masked(l, "masked");
+    recnn__layer_free(l);
+    /* tied to a sparse-input encoder (AutoRec with tied weights): the
+     * decoder's masked pass touches the encoder's tracked W */
+    recnn__layer *enc, *dec;
+    ck_assert_int_eq(recnn__sparse_create(&enc, 9, 5, 1, 8), RECNN_OK);
+    init_small(enc);
+    ck_assert_int_eq(recnn__tied_create(&dec, enc, 1, 8), RECNN_OK);
+    ck_assert(dec->masked);
+    fill_uniform(dec->pb->w, 9, -0.5f, 0.5f);
+    gradcheck_masked(dec, "tied-masked");
+    recnn__layer_free(dec);
+    recnn__layer_free(enc);
+    /* a dense-layout layer cannot do masked passes */
+    ck_assert_int_eq(recnn__dense_create(&l, 5, 9, 1, 8), RECNN_OK);
+    int64_t p[2] = {0, 1};
+    int32_t i[1] = {0};
+    recnn__csr pos = {1, p, i, NULL, NULL};
+    float h[5] = {0}, y[1];
+    ck_assert_int_eq(recnn__masked_forward(l, h, &pos, y), RECNN_E_INVALID);
+    recnn__layer_free(l);
+}
+END_TEST
+
+/* ---- embedding ------------------------------------------------------------------- */
+
+typedef struct {
+    recnn__layer *l;
+    int64_t n;
+    const int32_t *ids;
+    float *y, *c;
+} ectx;
+
+static double emb_obj(void *p)
+{
+    ectx *e = p;
+    recnn__embedding_forward(e->l, e->n, e->ids, e->y);
+    return dotc(e->y, e->c, e->n * e->l->out_dim);
+}
+
+START_TEST(test_grad_embedding)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__embedding_create(&l, 6, 3, 8), RECNN_OK);
+    init_small(l);
+    int32_t ids[5] = {4, 1, 4, 0, 4}; /* repeated ids accumulate */
+    ectx e = {l, 5, ids, NULL, NULL};
+    float y[15], c[15];
+    e.y = y;
+    e.c = c;
+    fill_uniform(c, 15, -1, 1);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__embedding_forward(l, 5, ids, y), RECNN_OK);
+    ck_assert_int_eq(recnn__embedding_backward(l, 5, ids, c), RECNN_OK);
+    recnn__param *p = &l->params[0];
+    float g[18];
+    memcpy(g, p->g, sizeof g);
+    ck_assert_int_eq(check_grad("embedding", emb_obj, &e, p->w, 18, g), 0);
+    ck_assert_int_eq(p->n_rows, 3);
+    ck_assert_int_eq(p->rows[0], 4);
+    ck_assert_int_eq(p->rows[1], 1);
+    ck_assert_int_eq(p->rows[2], 0);
+    int32_t bad[1] = {6};
+    ck_assert_int_eq(recnn__embedding_forward(l, 1, bad, y), RECNN_E_INVALID);
+    recnn__layer_free(l);
+}
+END_TEST
+
+/* ---- losses ------------------------------------------------------------------------- */
+
+typedef struct {
+    int which;
+    int64_t n;
+    float *p, *t, *w, *g;
+    recnn__csr obs;
+    int64_t dim;
+} lctx;
+
+static double loss_eval(lctx *c, float *grad)
+{
+    switch (c->which) {
+    case 0: return recnn__loss_mse(c->n, c->p, c->t, c->w, 0.7f, grad);
+    case 1: return recnn__loss_masked_mse(c->dim, c->p, &c->obs, 0.0f, 0.0f, 0.5f, grad);
+    case 2: return recnn__loss_masked_mse(c->dim, c->p, &c->obs, 0.3f, 0.1f, 0.5f, grad);
+    case 3: return recnn__loss_bce_logits(c->n, c->p, c->t, c->w, 0.9f, grad);
+    case 4:
+        if (grad)
+            memset(grad, 0, sizeof(float) * (size_t)c->n);
+        return recnn__penalty_l2(c->n, c->p, 0.3f, grad);
+    case 5:
+        if (grad)
+            memset(grad, 0, sizeof(float) * (size_t)c->n);
+        return recnn__penalty_elastic(c->n, c->p, 0.3f, 0.4f, grad);
+    case 6:
+        if (grad)
+            memset(grad, 0, sizeof(float) * (size_t)c->n);
+        return recnn__penalty_range(c->n, c->p, 1.0f, 5.0f, 0.2f, 0, grad);
+    default:
+        if (grad)
+            memset(grad, 0, sizeof(float) * (size_t)c->n);
+        return recnn__penalty_range(c->n, c->p, 1.0f, 5.0f, 0.2f, 1, grad);
+    }
+}
+
+static double loss_obj(void *p) { return loss_eval(p, NULL); }
+
+START_TEST(test_grad_losses)
+{
+    const int64_t n = 12, dim = 4; /* 3 rows x 4 for the masked variants */
+    float p[12], t[12], w[12], g[12];
+    int64_t ptr[4] = {0, 2, 2, 5};
+    int32_t idx[5] = {0, 3, 1, 2, 3};
+    float val[5] = {4, 1, 5, 3, 2};
+    static const char *names[] = {"mse", "masked_mse", "masked_mse+unobs", "bce", "l2",
+                                  "elastic", "range", "range(literal)"};
+    for (int which = 0; which < 8; which++) {
+        lctx c = {which, n, p, t, w, g, {3, ptr, idx, val, NULL}, dim};
+        if (which >= 6) {
+            fill_uniform(p, n, -2.0f, 8.0f);
+            float kinks[2] = {1.0f, 5.0f};
+            avoid_kinks(p, n, kinks, 2, 0.1f);
+        } else {
+            fill_uniform(p, n, -3.0f, 3.0f);
+        }
+        if (which == 5) {
+            float k0[1] = {0.0f};
+            avoid_kinks(p, n, k0, 1, 0.1f);
+        }
+        fill_uniform(t, n, 0.0f, 1.0f);
+        fill_uniform(w, n, 0.2f, 2.0f);
+        loss_eval(&c, g);
+        ck_assert_int_eq(check_grad(names[which], loss_obj, &c, p, n, g), 0);
+    }
+}
+END_TEST
+
+START_TEST(test_loss_values)
+{
+    /* masked MSE counts observed entries only (unobs_w = 0) */
+    float y[6] = {1, 2, 3, 4, 5, 6}, g[6];
+    int64_t ptr[3] = {0, 1, 3};
+    int32_t idx[3] = {2, 0, 1};
+    float val[3] = {2, 5, 5};
+    recnn__csr obs = {2, ptr, idx, val, NULL};
+    double l = recnn__loss_masked_mse(3, y, &obs, 0.0f, 0.0f, 1.0f, g);
+    ck_assert(fabs(l - (1.0 + 1.0 + 0.0)) < 1e-9);
+    ck_assert_float_eq(g[0], 0.0f);
+    ck_assert_float_eq(g[2], 2.0f);
+    ck_assert_float_eq(g[3], -2.0f);
+    /* with unobserved weight 0.5 toward 0: adds 0.5*(1 + 4 + 36) */
+    l = recnn__loss_masked_mse(3, y, &obs, 0.5f, 0.0f, 1.0f, NULL);
+    ck_assert(fabs(l - (2.0 + 0.5 * 41.0)) < 1e-6);
+    /* BCE: stable for huge logits, log 2 at 0 */
+    float z[3] = {0, 100, -100}, tt[3] = {1, 1, 1}, gb[3];
+    l = recnn__loss_bce_logits(1, z, tt, NULL, 1.0f, gb);
+    ck_assert(fabs(l - log(2.0)) < 1e-7);
+    ck_assert_float_eq_tol(gb[0], -0.5f, 1e-7f);
+    l = recnn__loss_bce_logits(3, z, tt, NULL, 1.0f, gb);
+    ck_assert(isfinite(l));
+    ck_assert(fabs(l - (log(2.0) + 100.0)) < 1e-4);
+    ck_assert_float_eq_tol(gb[2], -1.0f, 1e-6f);
+    /* range penalty: distance form and literal form */
+    float r[4] = {0.5f, 3, 6, 5}, gr[4] = {0, 0, 0, 0};
+    l = recnn__penalty_range(4, r, 1, 5, 2.0f, 0, gr);
+    ck_assert(fabs(l - 2.0 * (0.25 + 1.0)) < 1e-6);
+    ck_assert_float_eq_tol(gr[0], -2.0f, 1e-6f);
+    ck_assert_float_eq(gr[1], 0.0f);
+    l = recnn__penalty_range(4, r, 1, 5, 2.0f, 1, NULL);
+    ck_assert(fabs(l - 2.0 * (0.25 + 36.0)) < 1e-5);
+    /* elastic net with l1 = 1 is lasso, l1 = 0 is L2 */
+    float wv[2] = {-2, 3};
+    ck_assert(fabs(recnn__penalty_elastic(2, wv, 0.5f, 1.0f, NULL) - 2.5) < 1e-6);
+    ck_assert(fabs(recnn__penalty_elastic(2, wv, 0.5f, 0.0f, NULL) -
+                   recnn__penalty_l2(2, wv, 0.5f, NULL)) < 1e-6);
+}
+END_TEST
+
+START_TEST(test_params_l2_lazy)
+{
+    /* sparse params: the L2 gradient is added on touched rows only */
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__embedding_create(&l, 4, 2, 4), RECNN_OK);
+    for (int i = 0; i < 8; i++)
+        l->params[0].w[i] = (float)(i + 1);
+    recnn__layer_zero_grad(l);
+    int32_t ids[1] = {2};
+    float gy[2] = {0, 0};
+    ck_assert_int_eq(recnn__embedding_backward(l, 1, ids, gy), RECNN_OK);
+    recnn__param *ps[1] = {&l->params[0]};
+    double pen = recnn__params_l2(ps, 1, 0.5f);
+    ck_assert(fabs(pen - 0.25 * (25 + 36)) < 1e-6);
+    ck_assert_float_eq(l->params[0].g[4], 2.5f);
+    ck_assert_float_eq(l->params[0].g[0], 0.0f);
+    recnn__layer_free(l);
+}
+END_TEST
+
+/* ---- initialisers -------------------------------------------------------------- */
+
+START_TEST(test_init)
+{
+    int64_t n = 20000;
+    float *w = malloc(sizeof(float) * (size_t)n);
+    struct {
+        int scheme;
+        double var;
+    } cases[] = {
+        {RECNN__INIT_XAVIER_UNIFORM, 2.0 / (100 + 300)}, {RECNN__INIT_XAVIER_NORMAL, 2.0 / 400},
+        {RECNN__INIT_HE_UNIFORM, 2.0 / 100},             {RECNN__INIT_HE_NORMAL, 2.0 / 100},
+        {RECNN__INIT_LECUN_UNIFORM, 1.0 / 100},          {RECNN__INIT_LECUN_NORMAL, 1.0 / 100},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        recnn_rng r;
+        recnn__rng_seed(&r, 5);
+        ck_assert_int_eq(recnn__init_fill(w, n, cases[c].scheme, 100, 300, 0, &r), RECNN_OK);
+        double s = 0, s2 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            s += w[i];
+            s2 += (double)w[i] * w[i];
+        }
+        double var = s2 / n - (s / n) * (s / n);
+        /* sample variance within 5 % of the target */
+        ck_assert_msg(fabs(var / cases[c].var - 1.0) < 0.05, "scheme %d var %g want %g",
+                      cases[c].scheme, var, cases[c].var);
+    }
+    recnn_rng r1, r2;
+    recnn__rng_seed(&r1, 9);
+    recnn__rng_seed(&r2, 9);
+    float a[16], b[16];
+    recnn__init_fill(a, 16, RECNN__INIT_UNIFORM, 1, 1, 0.1f, &r1);
+    recnn__init_fill(b, 16, RECNN__INIT_UNIFORM, 1, 1, 0.1f, &r2);
+    ck_assert_mem_eq(a, b, sizeof a);
+    for (int i = 0; i < 16; i++)
+        ck_assert(fabsf(a[i]) <= 0.1f);
+    ck_assert_int_eq(recnn__init_fill(a, 16, 99, 1, 1, 0, &r1), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn__init_from_name("lecun_normal"), RECNN__INIT_LECUN_NORMAL);
+    free(w);
+}
+END_TEST
+
+START_TEST(test_scatter_determinism)
+{
+    /* the unit-sliced scatter gives bit-identical gradients for 1 and 2
+     * threads */
+    int64_t n = 60, d = 300, U = 256;
+    csr_buf cb = make_csr(n, d, 0.2);
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__sparse_create(&l, d, U, 1, n), RECNN_OK);
+    init_small(l);
+    float *gy = malloc(sizeof(float) * (size_t)(n * U));
+    fill_uniform(gy, n * U, -1, 1);
+    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
+    float *g1 = malloc(sizeof(float) * (size_t)(d * U));
+    int saved = recnn_get_num_threads();
+    recnn_set_num_threads(1);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__sparse_backward(l, &x, gy), RECNN_OK);
+    memcpy(g1, l->pw->g, sizeof(float) * (size_t)(d * U));
+    recnn_set_num_threads(2);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__sparse_backward(l, &x, gy), RECNN_OK);
+    ck_assert_mem_eq(g1, l->pw->g, sizeof(float) * (size_t)(d * U));
+    recnn_set_num_threads(saved);
+    free(g1);
+    free(gy);
+    free_csr(&cb);
+    recnn__layer_free(l);
+}
+END_TEST
+
+int main(void)
+{
+    recnn__rng_seed(&R, 12345);
+    Suite *s = suite_create("nn");
+    TCase *tc = tcase_create("gradients");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_grad_dense);
+    tcase_add_test(tc, test_dense_forward_values);
+    tcase_add_test(tc, test_grad_tied);
+    tcase_add_test(tc, test_grad_activations);
+    tcase_add_test(tc, test_activation_values);
+    tcase_add_test(tc, test_grad_apl);
+    tcase_add_test(tc, test_apl_values);
+    tcase_add_test(tc, test_grad_dropout);
+    tcase_add_test(tc, test_dropout_stats);
+    tcase_add_test(tc, test_grad_merges);
+    tcase_add_test(tc, test_grad_sparse_input);
+    tcase_add_test(tc, test_sparse_equals_dense);
+    tcase_add_test(tc, test_grad_masked);
+    tcase_add_test(tc, test_grad_embedding);
+    tcase_add_test(tc, test_grad_losses);
+    tcase_add_test(tc, test_loss_values);
+    tcase_add_test(tc, test_params_l2_lazy);
+    tcase_add_test(tc, test_init);
+    tcase_add_test(tc, test_scatter_determinism);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
