@@ -738,6 +738,7 @@ static int emit_topk(const recnn_model *m, const float *scores, const int32_t *e
                      int64_t n_ex, size_t k, int64_t *items, float *out_scores,
                      size_t *n_out)
 {
+    k = k < (size_t)m->n_items ? k : (size_t)m->n_items; /* k*4 must not overflow */
     int32_t *idx = malloc((k ? k : 1) * sizeof *idx);
     if (!idx)
         return recnn__fail(RECNN_E_NOMEM, "out of memory");

@@ -1,0 +1,483 @@
+/* The generic model interface (src/models/model.c), exercised through the
+ * popularity model, whose answers are easy to compute by hand: creation,
+ * settings (typed set/get, configure all-or-nothing, settings string,
+ * errors), the trained/untrained state, prediction with unknown ids,
+ * recommendation excluding training items, fold-in, and a model without
+ * fold-in (a copy of the popularity vtable with score_new removed). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "data/dataset.h"
+#include "models/model.h"
+
+extern const recnn__model_vt recnn__vt_popularity;
+
+/* Users 10, 20, 30, 40; items 100, 101, 102, 103, 105 (indices 0..4).
+ * Interaction counts per item:
+ *   100: 4 (10,20,30,40)   101: 3 (10,20,30)   102: 2 (10,40)
+ *   103: 1 (20)            105: 2 (30,40)
+ * Rating sums: 100: 1+2+1+1 = 5, 101: 5+5+5 = 15, 102: 3+3 = 6,
+ *   103: 4, 105: 1+2 = 3. */
+static const int64_t U[] = {10, 10, 10, 20, 20, 20, 30, 30, 30, 40, 40, 40};
+static const int64_t I[] = {100, 101, 102, 100, 101, 103, 100, 101, 105, 100, 102, 105};
+static const float V[] = {1, 5, 3, 2, 5, 4, 1, 5, 1, 1, 3, 2};
+#define NR (sizeof U / sizeof U[0])
+
+static recnn_dataset *toy(void)
+{
+    recnn_dataset *d = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&d, NR, U, I, V, NULL, 1, 5, 0),
+                     RECNN_OK);
+    return d;
+}
+
+static recnn_model *popularity(void)
+{
+    recnn_model *m = NULL;
+    ck_assert_int_eq(recnn_model_create(&m, "popularity"), RECNN_OK);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+START_TEST(test_create)
+{
+    recnn_model *m = (recnn_model *)&m;
+    ck_assert_int_eq(recnn_model_create(&m, "no-such-kind"), RECNN_E_NOTFOUND);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "popularity"));
+    ck_assert_int_eq(recnn_model_create(&m, NULL), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_create(NULL, "popularity"), RECNN_E_INVALID);
+    const char *kinds = recnn_model_kinds();
+    ck_assert_ptr_nonnull(strstr(kinds, "popularity"));
+    ck_assert_ptr_nonnull(strstr(kinds, "ease"));
+    m = popularity();
+    ck_assert_str_eq(recnn_model_kind(m), "popularity");
+    ck_assert_str_eq(recnn_model_kind(NULL), "");
+    ck_assert_int_eq(recnn_model_is_fitted(m), 0);
+    ck_assert_int_eq(recnn_model_is_fitted(NULL), 0);
+    recnn_model_free(m);
+    recnn_model_free(NULL);
+}
+END_TEST
+
+START_TEST(test_settings_typed)
+{
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_setting_count(m), 2);
+    const char *name, *type, *doc;
+    ck_assert_int_eq(recnn_model_setting_info(m, 0, &name, &type, &doc), RECNN_OK);
+    ck_assert_str_eq(name, "weight");
+    ck_assert_str_eq(type, "string");
+    ck_assert_uint_gt(strlen(doc), 10);
+    ck_assert_int_eq(recnn_model_setting_info(m, 1, &name, &type, NULL), RECNN_OK);
+    ck_assert_str_eq(name, "default_rating");
+    ck_assert_str_eq(type, "float");
+    ck_assert_int_eq(recnn_model_setting_info(m, 2, &name, &type, &doc),
+                     RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_setting_info(m, -1, &name, &type, &doc),
+                     RECNN_E_INVALID);
+
+    char buf[64];
+    ck_assert_int_eq(recnn_model_get_str(m, "weight", buf, sizeof buf), RECNN_OK);
+    ck_assert_str_eq(buf, "count");
+    double f = -1;
+    ck_assert_int_eq(recnn_model_get_float(m, "default_rating", &f), RECNN_OK);
+    ck_assert(f == 0.0);
+
+    ck_assert_int_eq(recnn_model_set_str(m, "weight", "rating"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_get_str(m, "weight", buf, sizeof buf), RECNN_OK);
+    ck_assert_str_eq(buf, "rating");
+    ck_assert_int_eq(recnn_model_set_str(m, "weight", "bogus"), RECNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "count|rating"));
+    ck_assert_int_eq(recnn_model_get_str(m, "weight", buf, sizeof buf), RECNN_OK);
+    ck_assert_str_eq(buf, "rating"); /* unchanged */
+    ck_assert_int_eq(recnn_model_set_str(m, "nosuch", "1"), RECNN_E_NOTFOUND);
+    ck_assert_int_eq(recnn_model_set_str(m, "weight", NULL), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_float(m, "weight", 1.0), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_int(m, "weight", 1), RECNN_E_INVALID);
+
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", 2.5), RECNN_OK);
+    ck_assert_int_eq(recnn_model_get_float(m, "default_rating", &f), RECNN_OK);
+    ck_assert(f == 2.5);
+    ck_assert_int_eq(recnn_model_set_int(m, "default_rating", 3), RECNN_OK);
+    ck_assert_int_eq(recnn_model_get_float(m, "default_rating", &f), RECNN_OK);
+    ck_assert(f == 3.0);
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", NAN), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", INFINITY),
+                     RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_str(m, "default_rating", "1.25"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_set_str(m, "default_rating", "abc"), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_str(m, "default_rating", "1.5x"), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_get_float(m, "default_rating", &f), RECNN_OK);
+    ck_assert(f == 1.25);
+    int64_t iv;
+    ck_assert_int_eq(recnn_model_get_int(m, "default_rating", &iv), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_get_float(m, "weight", &f), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_get_float(m, "nosuch", &f), RECNN_E_NOTFOUND);
+    ck_assert_int_eq(recnn_model_get_str(m, "default_rating", buf, sizeof buf),
+                     RECNN_OK);
+    ck_assert_str_eq(buf, "1.25");
+    ck_assert_int_eq(recnn_model_set_float(NULL, "default_rating", 1), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_float(m, NULL, 1), RECNN_E_INVALID);
+    recnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_configure_all_or_nothing)
+{
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_configure(m, "weight=rating\n default_rating=1.5  "),
+                     RECNN_OK);
+    char s1[256];
+    int len = recnn_model_settings_string(m, s1, sizeof s1);
+    ck_assert_str_eq(s1, "weight=rating default_rating=1.5");
+    ck_assert_int_eq(len, (int)strlen(s1));
+
+    /* a bad pair anywhere changes nothing */
+    ck_assert_int_eq(recnn_model_configure(m, "default_rating=7 nosuch=1"),
+                     RECNN_E_NOTFOUND);
+    ck_assert_int_eq(recnn_model_configure(m, "default_rating=7 weight=bogus"),
+                     RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_configure(m, "default_rating=7 garbage"),
+                     RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_configure(m, "default_rating=7 =3"), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_configure(m, "default_rating=nan7"), RECNN_E_INVALID);
+    char s2[256];
+    recnn_model_settings_string(m, s2, sizeof s2);
+    ck_assert_str_eq(s1, s2);
+    ck_assert_int_eq(recnn_model_configure(m, ""), RECNN_OK);
+    ck_assert_int_eq(recnn_model_configure(m, NULL), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_configure(NULL, "weight=count"), RECNN_E_INVALID);
+
+    /* the string form round-trips into a fresh model */
+    recnn_model *b = popularity();
+    ck_assert_int_eq(recnn_model_configure(b, s1), RECNN_OK);
+    recnn_model_settings_string(b, s2, sizeof s2);
+    ck_assert_str_eq(s1, s2);
+
+    /* snprintf contract: the needed length, truncated and terminated */
+    char small[8];
+    memset(small, 'x', sizeof small);
+    ck_assert_int_eq(recnn_model_settings_string(m, small, sizeof small),
+                     (int)strlen(s1));
+    ck_assert_int_eq(small[7], '\0');
+    ck_assert_int_eq(strncmp(small, s1, 7), 0);
+    ck_assert_int_eq(recnn_model_settings_string(m, NULL, 0), (int)strlen(s1));
+    recnn_model_free(m);
+    recnn_model_free(b);
+}
+END_TEST
+
+START_TEST(test_not_fitted)
+{
+    recnn_model *m = popularity();
+    float p;
+    int64_t items[4], id;
+    size_t n = 99;
+    float sc[4];
+    ck_assert_int_eq(recnn_model_predict(m, 10, 100, &p), RECNN_E_STATE);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "not trained"));
+    ck_assert_int_eq(recnn_model_recommend(m, 10, 4, items, sc, &n), RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_recommend_new(m, 0, NULL, NULL, 4, items, sc, &n),
+                     RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_score_user(m, 0, sc), RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_item_id(m, 0, &id), RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_user_index(m, 10, &id), RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_n_items(m), 0);
+    ck_assert_int_eq(recnn_model_n_users(m), 0);
+    ck_assert_int_eq(recnn_model_save(m, "/nonexistent/x"), RECNN_E_STATE);
+    recnn_model_free(m);
+}
+END_TEST
+
+static int progress_calls;
+static int on_progress(const recnn_progress *p, void *ud)
+{
+    progress_calls++;
+    ck_assert_uint_ge(p->size, sizeof *p);
+    ck_assert_int_eq(p->epoch, 1);
+    ck_assert(isnan(p->valid_metric));
+    ck_assert_ptr_nonnull(p->metric_name);
+    ck_assert_ptr_eq(ud, &progress_calls);
+    return 0;
+}
+
+START_TEST(test_fit_predict)
+{
+    recnn_dataset *d = toy();
+    recnn_model *m = popularity();
+    recnn_model_set_progress(m, on_progress, &progress_calls);
+    progress_calls = 0;
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", -1), RECNN_OK);
+    ck_assert_int_eq(recnn_model_fit(m, NULL, NULL), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    ck_assert_int_eq(progress_calls, 1);
+    ck_assert_int_eq(recnn_model_is_fitted(m), 1);
+    ck_assert_int_eq(recnn_model_n_users(m), 4);
+    ck_assert_int_eq(recnn_model_n_items(m), 5);
+    recnn_dataset_free(d); /* the model keeps its own reference */
+
+    /* settings are fixed now */
+    ck_assert_int_eq(recnn_model_set_str(m, "weight", "rating"), RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_configure(m, "weight=rating"), RECNN_E_STATE);
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", 1), RECNN_E_STATE);
+
+    const int64_t items[] = {100, 101, 102, 103, 105};
+    const float counts[] = {4, 3, 2, 1, 2};
+    for (int k = 0; k < 5; k++) {
+        float p = NAN;
+        ck_assert_int_eq(recnn_model_predict(m, 20, items[k], &p), RECNN_OK);
+        ck_assert(p == counts[k]);
+    }
+    /* unknown user, unknown item: the default, status OK */
+    float p = 0;
+    ck_assert_int_eq(recnn_model_predict(m, 999, 100, &p), RECNN_OK);
+    ck_assert(p == -1.0f);
+    ck_assert_int_eq(recnn_model_predict(m, 10, 999, &p), RECNN_OK);
+    ck_assert(p == -1.0f);
+    ck_assert_int_eq(recnn_model_predict(m, 10, 100, NULL), RECNN_E_INVALID);
+    int64_t bu[] = {999, 30, 30, 10};
+    int64_t bi[] = {101, 101, 4242, 102};
+    float bo[4];
+    ck_assert_int_eq(recnn_model_predict_batch(m, 4, bu, bi, bo), RECNN_OK);
+    ck_assert(bo[0] == -1.0f && bo[1] == 3.0f && bo[2] == -1.0f && bo[3] == 2.0f);
+    ck_assert_int_eq(recnn_model_predict_batch(m, 0, NULL, NULL, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn_model_predict_batch(m, 2, bu, NULL, bo), RECNN_E_INVALID);
+
+    /* id conversions follow ascending external id */
+    int64_t idx, id;
+    ck_assert_int_eq(recnn_model_item_index(m, 103, &idx), RECNN_OK);
+    ck_assert_int_eq(idx, 3);
+    ck_assert_int_eq(recnn_model_item_id(m, 4, &id), RECNN_OK);
+    ck_assert_int_eq(id, 105);
+    ck_assert_int_eq(recnn_model_item_id(m, 5, &id), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_item_index(m, 104, &idx), RECNN_E_NOTFOUND);
+    ck_assert_int_eq(recnn_model_user_index(m, 40, &idx), RECNN_OK);
+    ck_assert_int_eq(idx, 3);
+    ck_assert_int_eq(recnn_model_user_index(m, 41, &idx), RECNN_E_NOTFOUND);
+
+    float sc[5];
+    ck_assert_int_eq(recnn_model_score_user(m, 2, sc), RECNN_OK);
+    for (int k = 0; k < 5; k++)
+        ck_assert(sc[k] == counts[k]);
+    ck_assert_int_eq(recnn_model_score_user(m, 4, sc), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_score_user(m, -1, sc), RECNN_E_INVALID);
+    recnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_predict_dataset)
+{
+    recnn_dataset *d = toy();
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    float out[NR];
+    ck_assert_int_eq(recnn_model_predict_dataset(m, d, out), RECNN_OK);
+    /* triplet order is (user, item): user 10: 100 101 102, ... */
+    const float want[NR] = {4, 3, 2, 4, 3, 1, 4, 3, 2, 4, 2, 2};
+    for (size_t k = 0; k < NR; k++)
+        ck_assert(out[k] == want[k]);
+    /* a dataset from another index space is refused */
+    recnn_dataset *other = toy();
+    ck_assert_int_eq(recnn_model_predict_dataset(m, other, out), RECNN_E_INVALID);
+    recnn_dataset_free(other);
+    recnn_dataset_free(d);
+    recnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_recommend)
+{
+    recnn_dataset *d = toy();
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    int64_t items[8];
+    float sc[8];
+    size_t n = 0;
+    /* user 20 rated 100, 101, 103: left are 102 (2) and 105 (2); the tie
+     * goes to the smaller index (102) */
+    ck_assert_int_eq(recnn_model_recommend(m, 20, 8, items, sc, &n), RECNN_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(items[0], 102);
+    ck_assert_int_eq(items[1], 105);
+    ck_assert(sc[0] == 2.0f && sc[1] == 2.0f);
+    /* user 40 rated 100, 102, 105: best left is 101 (3) then 103 (1) */
+    ck_assert_int_eq(recnn_model_recommend(m, 40, 1, items, NULL, &n), RECNN_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(items[0], 101);
+    ck_assert_int_eq(recnn_model_recommend(m, 40, 0, items, sc, &n), RECNN_OK);
+    ck_assert_uint_eq(n, 0);
+    /* a k far above the number of items means "all of them" (k * 4 bytes
+     * would overflow size_t: the buffer must be sized by the items) */
+    size_t huge[] = {((size_t)1 << 62) + 1, SIZE_MAX, (size_t)1 << 40};
+    for (int h = 0; h < 3; h++) {
+        ck_assert_int_eq(recnn_model_recommend(m, 40, huge[h], items, sc, &n), RECNN_OK);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(items[0], 101);
+        ck_assert_int_eq(recnn_model_recommend_new(m, 0, NULL, NULL, huge[h], items, sc,
+                                                   &n),
+                         RECNN_OK);
+        ck_assert_uint_eq(n, 5);
+    }
+    /* unknown user: not found, points to fold-in */
+    ck_assert_int_eq(recnn_model_recommend(m, 77, 3, items, sc, &n), RECNN_E_NOTFOUND);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "recommend_new"));
+    ck_assert_int_eq(recnn_model_recommend(m, 20, 3, NULL, sc, &n), RECNN_E_INVALID);
+
+    /* fold-in: a new user who rated 100 and 105 (and an unknown item) */
+    int64_t rated[] = {105, 4242, 100};
+    float rv[] = {5, 5, 1};
+    ck_assert_int_eq(recnn_model_recommend_new(m, 3, rated, rv, 8, items, sc, &n),
+                     RECNN_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(items[0], 101);
+    ck_assert_int_eq(items[1], 102);
+    ck_assert_int_eq(items[2], 103);
+    ck_assert(sc[0] == 3.0f && sc[1] == 2.0f && sc[2] == 1.0f);
+    /* no ratings at all: plain popularity */
+    ck_assert_int_eq(recnn_model_recommend_new(m, 0, NULL, NULL, 2, items, sc, &n),
+                     RECNN_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(items[0], 100);
+    ck_assert_int_eq(items[1], 101);
+    ck_assert_int_eq(recnn_model_recommend_new(m, 1, NULL, rv, 2, items, sc, &n),
+                     RECNN_E_INVALID);
+    recnn_dataset_free(d);
+    recnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_weight_rating_ranks)
+{
+    recnn_dataset *d = toy();
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_set_str(m, "weight", "rating"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    int64_t items[8];
+    float sc[8];
+    size_t n = 0;
+    ck_assert_int_eq(recnn_model_recommend_new(m, 0, NULL, NULL, 8, items, sc, &n),
+                     RECNN_OK);
+    ck_assert_uint_eq(n, 5);
+    /* sums 101: 15, 102: 6, 100: 5, 103: 4, 105: 3 */
+    const int64_t want[] = {101, 102, 100, 103, 105};
+    const float ws[] = {15, 6, 5, 4, 3};
+    for (int k = 0; k < 5; k++) {
+        ck_assert_int_eq(items[k], want[k]);
+        ck_assert(sc[k] == ws[k]);
+    }
+    recnn_dataset_free(d);
+    recnn_model_free(m);
+}
+END_TEST
+
+/* Refitting replaces everything learned. */
+START_TEST(test_refit)
+{
+    recnn_dataset *d = toy();
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    int64_t u[] = {1, 2, 2};
+    int64_t i[] = {7, 7, 8};
+    float v[] = {1, 1, 1};
+    recnn_dataset *d2 = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&d2, 3, u, i, v, NULL, 0, 0, 0), RECNN_OK);
+    /* the settings guard forbids changing settings, not refitting */
+    ck_assert_int_eq(recnn_model_fit(m, d2, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn_model_n_items(m), 2);
+    float p;
+    ck_assert_int_eq(recnn_model_predict(m, 1, 7, &p), RECNN_OK);
+    ck_assert(p == 2.0f);
+    ck_assert_int_eq(recnn_model_predict(m, 10, 100, &p), RECNN_OK);
+    ck_assert(p == 0.0f); /* old ids are unknown now: the default */
+    recnn_dataset_free(d);
+    recnn_dataset_free(d2);
+    recnn_model_free(m);
+}
+END_TEST
+
+/* A validation set from another index space is refused. */
+START_TEST(test_valid_index_space)
+{
+    recnn_dataset *d = toy(), *o = toy();
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_fit(m, d, o), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_is_fitted(m), 0);
+    uint8_t keep[NR];
+    for (size_t k = 0; k < NR; k++)
+        keep[k] = k % 3 != 0;
+    recnn_dataset *tr = recnn__dataset_subset(d, keep);
+    for (size_t k = 0; k < NR; k++)
+        keep[k] = !keep[k];
+    recnn_dataset *va = recnn__dataset_subset(d, keep);
+    ck_assert_ptr_nonnull(tr);
+    ck_assert_ptr_nonnull(va);
+    ck_assert_int_eq(recnn_model_fit(m, tr, va), RECNN_OK);
+    recnn_dataset_free(tr);
+    recnn_dataset_free(va);
+    recnn_dataset_free(d);
+    recnn_dataset_free(o);
+    recnn_model_free(m);
+}
+END_TEST
+
+/* A model kind without fold-in and without "default_rating": a copy of the
+ * popularity vtable with score_new removed and only the first setting. */
+START_TEST(test_no_foldin_and_global_mean_default)
+{
+    recnn__model_vt vt = recnn__vt_popularity;
+    vt.kind = "popularity-nofold";
+    vt.score_new = NULL;
+    vt.n_settings = 1;
+    recnn_model *m = NULL;
+    ck_assert_int_eq(recnn__model_new(&vt, &m), RECNN_OK);
+    ck_assert_int_eq(recnn_model_setting_count(m), 1);
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", 1), RECNN_E_NOTFOUND);
+    recnn_dataset *d = toy();
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    int64_t items[4], rated[] = {100};
+    float sc[4], rv[] = {4};
+    size_t n = 7;
+    ck_assert_int_eq(recnn_model_recommend_new(m, 1, rated, rv, 4, items, sc, &n),
+                     RECNN_E_UNSUPPORTED);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "fold-in"));
+    /* unknown ids fall back to the mean training rating */
+    double mean = 0;
+    for (size_t k = 0; k < NR; k++)
+        mean += V[k];
+    mean /= (double)NR;
+    float p = 0;
+    ck_assert_int_eq(recnn_model_predict(m, 999, 100, &p), RECNN_OK);
+    ck_assert(p == (float)mean);
+    recnn_dataset_free(d);
+    recnn_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("model_api");
+    TCase *t = tcase_create("popularity through model.c");
+    tcase_add_test(t, test_create);
+    tcase_add_test(t, test_settings_typed);
+    tcase_add_test(t, test_configure_all_or_nothing);
+    tcase_add_test(t, test_not_fitted);
+    tcase_add_test(t, test_fit_predict);
+    tcase_add_test(t, test_predict_dataset);
+    tcase_add_test(t, test_recommend);
+    tcase_add_test(t, test_weight_rating_ranks);
+    tcase_add_test(t, test_refit);
+    tcase_add_test(t, test_valid_index_space);
+    tcase_add_test(t, test_no_foldin_and_global_mean_default);
+    suite_add_tcase(s, t);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
