@@ -1,0 +1,1093 @@
+/* Neural Collaborative Filtering (He et al., WWW 2017): GMF, MLP, NeuMF.
+ *
+ *   GMF    z = w^T (p_u .* q_i) + b
+ *   MLP    z = w^T relu(... relu([p'_u ; q'_i] W_1 + b_1) ...) + b
+ *   NeuMF  z = w^T [ p_u .* q_i ; MLP tower ] + b
+ *
+ * built from the src/nn parts: embedding layers (row-sparse gradients),
+ * product and concatenation merges, dense layers with ReLU, BCE on logits
+ * (task=implicit, k sampled negatives per positive, re-sampled each epoch)
+ * or MSE of sigmoid(z) against ratings scaled to [0,1] (task=rating), and
+ * Adam with lazy updates of the touched embedding rows.
+ *
+ * Threads: each mini-batch is cut into T fixed shards (T = the thread
+ * budget); thread t runs forward/backward of shard t on its own replica of
+ * the network (sharing the master's weights, own gradient buffers), and the
+ * replicas' gradients are added into the master's in replica order before
+ * one optimizer step.  Same seed + same thread count => same bits.
+ *
+ * Scores (score_user) are logits; predictions are probabilities
+ * (implicit) or ratings on the training scale (rating). */
+#include "model.h"
+
+#include "../nn/nn.h"
+#include "recnn/metrics.h"
+#include "recnn/ncf.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NCF_MAX_LAYERS 8
+#define NCF_MAX_THREADS 64
+
+enum { K_GMF = 0, K_MLP = 1, K_NEUMF = 2 };
+
+typedef struct ncf_cfg {
+    int64_t factors;
+    char layers[RECNN__STR_MAX];
+    int64_t negatives;
+    double lr;
+    int64_t batch;
+    int64_t epochs;
+    double l2;
+    int64_t seed;
+    int64_t patience;
+    char task[RECNN__STR_MAX];
+    char pretrain[RECNN__STR_MAX];
+    double alpha;
+    int64_t pretrain_epochs;
+    /* Not settings: borrowed by recnn_neumf_fit_pretrained for one call. */
+    const recnn_model *pre_gmf, *pre_mlp;
+} ncf_cfg;
+
+extern const recnn__model_vt recnn__vt_gmf, recnn__vt_mlp, recnn__vt_neumf;
+
+/* ---- shapes ---------------------------------------------------------------- */
+
+typedef struct dims {
+    int kind;
+    int rating;                      /* task=rating */
+    int64_t nu, ni;
+    int64_t F;                       /* GMF factors (0: no GMF branch) */
+    int64_t E;                       /* MLP embedding (0: no MLP branch) */
+    int nl;                          /* dense layers in the tower */
+    int64_t sz[NCF_MAX_LAYERS + 1];  /* sz[0] = 2E, sz[k+1] = width of layer k */
+    int64_t top;                     /* width into the output layer */
+} dims;
+
+static int kind_of(const recnn_model *m)
+{
+    return m->vt == &recnn__vt_gmf ? K_GMF : m->vt == &recnn__vt_mlp ? K_MLP : K_NEUMF;
+}
+
+/* Parses "32,16,8" into sizes; returns the count or a negative status. */
+static int parse_layers(const char *text, int64_t *sz, const char *kind)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 1 || v > (1 << 20))
+            return recnn__fail(RECNN_E_INVALID,
+                               "%s: layers=\"%s\" must be positive integers separated by "
+                               "commas (e.g. 32,16,8)",
+                               kind, text);
+        if (n == NCF_MAX_LAYERS + 1)
+            return recnn__fail(RECNN_E_INVALID, "%s: layers=\"%s\" has more than %d sizes",
+                               kind, text, NCF_MAX_LAYERS + 1);
+        sz[n++] = v;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return recnn__fail(RECNN_E_INVALID, "%s: layers=\"%s\": unexpected '%c'", kind,
+                               text, *p);
+    }
+    if (n == 0)
+        return recnn__fail(RECNN_E_INVALID, "%s: layers is empty", kind);
+    if (sz[0] % 2)
+        return recnn__fail(RECNN_E_INVALID,
+                           "%s: layers=\"%s\": the first size is the MLP input, two "
+                           "embeddings of size/2, so it must be even",
+                           kind, text);
+    return n;
+}
+
+static int make_dims(const recnn_model *m, int64_t nu, int64_t ni, dims *d)
+{
+    const ncf_cfg *c = RECNN__CFG(m, ncf_cfg);
+    memset(d, 0, sizeof *d);
+    d->kind = kind_of(m);
+    d->rating = strcmp(c->task, "rating") == 0;
+    d->nu = nu;
+    d->ni = ni;
+    if (d->kind != K_MLP)
+        d->F = c->factors;
+    if (d->kind != K_GMF) {
+        int n = parse_layers(c->layers, d->sz, m->vt->kind);
+        if (n < 0)
+            return n;
+        d->E = d->sz[0] / 2;
+        d->nl = n - 1;
+    }
+    int64_t mlp_top = d->kind == K_GMF ? 0 : d->sz[d->nl];
+    d->top = d->F + mlp_top;
+    return RECNN_OK;
+}
+
+/* ---- the network ------------------------------------------------------------ */
+
+typedef struct net {
+    int64_t maxb;
+    recnn__layer *gu, *gi, *prod;    /* GMF branch */
+    recnn__layer *mu, *mi, *cat;     /* MLP branch */
+    recnn__layer *dense[NCF_MAX_LAYERS];
+    recnn__layer *fuse;              /* NeuMF: concat(GMF, MLP) */
+    recnn__layer *out;               /* dense top -> 1 */
+    int alias;                       /* weights borrowed from the master */
+    /* training buffers */
+    float *lab, *gz, *sp, *gp;
+    int32_t *ub, *ib;
+    recnn__param *params[4 + NCF_MAX_LAYERS * 2 + 2];
+    int n_params;
+} net;
+
+/* The layers that own parameters, in tensor order. */
+static int param_layers(const net *n, recnn__layer **out)
+{
+    int k = 0;
+    if (n->gu) {
+        out[k++] = n->gu;
+        out[k++] = n->gi;
+    }
+    if (n->mu) {
+        out[k++] = n->mu;
+        out[k++] = n->mi;
+    }
+    for (int j = 0; j < NCF_MAX_LAYERS; j++)
+        if (n->dense[j])
+            out[k++] = n->dense[j];
+    out[k++] = n->out;
+    return k;
+}
+
+static void net_free(net *n)
+{
+    if (!n)
+        return;
+    recnn__layer *pl[4 + NCF_MAX_LAYERS + 1];
+    int np = n->out ? param_layers(n, pl) : 0;
+    if (n->alias)
+        for (int j = 0; j < np; j++)
+            for (int q = 0; q < pl[j]->n_params; q++)
+                pl[j]->params[q].w = NULL; /* the master's, not ours */
+    recnn__layer_free(n->gu);
+    recnn__layer_free(n->gi);
+    recnn__layer_free(n->prod);
+    recnn__layer_free(n->mu);
+    recnn__layer_free(n->mi);
+    recnn__layer_free(n->cat);
+    for (int j = 0; j < NCF_MAX_LAYERS; j++)
+        recnn__layer_free(n->dense[j]);
+    recnn__layer_free(n->fuse);
+    recnn__layer_free(n->out);
+    recnn__free(n->lab);
+    recnn__free(n->gz);
+    recnn__free(n->sp);
+    recnn__free(n->gp);
+    recnn__free(n->ub);
+    recnn__free(n->ib);
+    free(n);
+}
+
+/* A network for batches of up to maxb rows.  train != 0 also allocates the
+ * layers' workspaces and the loss buffers.  Weights are zero. */
+static int net_create(net **out, const dims *d, int64_t maxb, int train)
+{
+    net *n = calloc(1, sizeof *n);
+    if (!n)
+        return recnn__fail(RECNN_E_NOMEM, "ncf: out of memory");
+    n->maxb = maxb;
+    int st = RECNN_OK;
+    if (d->F) {
+        if (!st)
+            st = recnn__embedding_create(&n->gu, d->nu, d->F, maxb);
+        if (!st)
+            st = recnn__embedding_create(&n->gi, d->ni, d->F, maxb);
+        if (!st)
+            st = recnn__product_create(&n->prod, d->F, maxb);
+    }
+    if (d->E) {
+        if (!st)
+            st = recnn__embedding_create(&n->mu, d->nu, d->E, maxb);
+        if (!st)
+            st = recnn__embedding_create(&n->mi, d->ni, d->E, maxb);
+        if (!st)
+            st = recnn__concat_create(&n->cat, d->E, d->E, maxb);
+        for (int k = 0; k < d->nl && !st; k++)
+            st = recnn__dense_create(&n->dense[k], d->sz[k], d->sz[k + 1], 1, maxb);
+    }
+    if (!st && d->kind == K_NEUMF)
+        st = recnn__concat_create(&n->fuse, d->F, d->sz[d->nl], maxb);
+    if (!st)
+        st = recnn__dense_create(&n->out, d->top, 1, 1, maxb);
+    if (!st && train) {
+        recnn__layer *all[] = {n->gu, n->gi, n->prod, n->mu, n->mi, n->cat, n->fuse, n->out};
+        for (size_t j = 0; j < sizeof all / sizeof *all && !st; j++)
+            if (all[j])
+                st = recnn__layer_alloc_io(all[j]);
+        for (int k = 0; k < d->nl && !st; k++)
+            st = recnn__layer_alloc_io(n->dense[k]);
+        if (!st) {
+            n->lab = recnn__alloc((size_t)maxb, sizeof(float));
+            n->gz = recnn__alloc((size_t)maxb, sizeof(float));
+            n->sp = recnn__alloc((size_t)maxb, sizeof(float));
+            n->gp = recnn__alloc((size_t)maxb, sizeof(float));
+            n->ub = recnn__alloc((size_t)maxb, sizeof(int32_t));
+            n->ib = recnn__alloc((size_t)maxb, sizeof(int32_t));
+            if (!n->lab || !n->gz || !n->sp || !n->gp || !n->ub || !n->ib)
+                st = RECNN_E_NOMEM;
+        }
+    }
+    if (!st) {
+        recnn__layer *pl[4 + NCF_MAX_LAYERS + 1];
+        int np = param_layers(n, pl);
+        for (int j = 0; j < np; j++)
+            n->n_params += recnn__layer_params(pl[j], n->params + n->n_params,
+                                               (int)(sizeof n->params / sizeof *n->params) -
+                                                   n->n_params);
+    }
+    if (st) {
+        net_free(n);
+        return st == RECNN_E_NOMEM ? recnn__fail(RECNN_E_NOMEM, "ncf: out of memory") : st;
+    }
+    *out = n;
+    return RECNN_OK;
+}
+
+/* Makes replica r read the master's weights (r keeps its own gradients). */
+static void net_alias(net *r, const net *master)
+{
+    for (int j = 0; j < r->n_params; j++) {
+        recnn__free(r->params[j]->w);
+        r->params[j]->w = master->params[j]->w;
+    }
+    r->alias = 1;
+}
+
+static int net_init(net *n, const dims *d, recnn_rng *r)
+{
+    int st = RECNN_OK;
+    recnn__layer *emb[] = {n->gu, n->gi, n->mu, n->mi};
+    for (int j = 0; j < 4 && !st; j++)
+        if (emb[j])
+            st = recnn__layer_init(emb[j], RECNN__INIT_NORMAL, 0.01f, r);
+    for (int k = 0; k < d->nl && !st; k++)
+        st = recnn__layer_init(n->dense[k], RECNN__INIT_XAVIER_UNIFORM, 0.0f, r);
+    if (!st)
+        st = recnn__layer_init(n->out, RECNN__INIT_LECUN_UNIFORM, 0.0f, r);
+    return st;
+}
+
+/* Activations of one forward pass: the layers' own workspaces (training)
+ * or caller buffers (inference, thread-safe on a shared net). */
+typedef struct acts {
+    float *eu, *ei, *g, *emu, *emi, *x0, *h[NCF_MAX_LAYERS], *f, *z;
+} acts;
+
+static acts train_acts(const net *n, const dims *d)
+{
+    acts a;
+    memset(&a, 0, sizeof a);
+    if (d->F) {
+        a.eu = n->gu->y;
+        a.ei = n->gi->y;
+        a.g = n->prod->y;
+    }
+    if (d->E) {
+        a.emu = n->mu->y;
+        a.emi = n->mi->y;
+        a.x0 = n->cat->y;
+        for (int k = 0; k < d->nl; k++)
+            a.h[k] = n->dense[k]->y;
+    }
+    if (n->fuse)
+        a.f = n->fuse->y;
+    a.z = n->out->y;
+    return a;
+}
+
+static float *alloc_acts(acts *a, const dims *d, int64_t c)
+{
+    int64_t total = 2 * d->F + d->F + 2 * d->E + 2 * d->E + d->top + 1;
+    for (int k = 0; k < d->nl; k++)
+        total += d->sz[k + 1];
+    float *buf = recnn__alloc((size_t)(total * c), sizeof(float));
+    if (!buf)
+        return NULL;
+    memset(a, 0, sizeof *a);
+    float *p = buf;
+#define TAKE(field, w)                                                                     \
+    do {                                                                                   \
+        a->field = p;                                                                      \
+        p += (w) * c;                                                                      \
+    } while (0)
+    if (d->F) {
+        TAKE(eu, d->F);
+        TAKE(ei, d->F);
+        TAKE(g, d->F);
+    }
+    if (d->E) {
+        TAKE(emu, d->E);
+        TAKE(emi, d->E);
+        TAKE(x0, 2 * d->E);
+        for (int k = 0; k < d->nl; k++)
+            TAKE(h[k], d->sz[k + 1]);
+    }
+    if (d->kind == K_NEUMF)
+        TAKE(f, d->top);
+    TAKE(z, 1);
+#undef TAKE
+    return buf;
+}
+
+/* The input of the output layer. */
+static const float *top_input(const acts *a, const dims *d)
+{
+    if (d->kind == K_NEUMF)
+        return a->f;
+    if (d->kind == K_GMF)
+        return a->g;
+    return d->nl ? a->h[d->nl - 1] : a->x0;
+}
+
+/* Logits a->z for cnt (u, i) pairs, cnt <= n->maxb.  Reads n's weights
+ * only (the outputs go to a), so one net serves concurrent callers when
+ * each passes its own acts. */
+static int net_forward(net *n, const dims *d, acts *a, int64_t cnt, const int32_t *u,
+                       const int32_t *i)
+{
+    int st = RECNN_OK;
+    if (d->F) {
+        st = recnn__embedding_forward(n->gu, cnt, u, a->eu);
+        if (!st)
+            st = recnn__embedding_forward(n->gi, cnt, i, a->ei);
+        if (!st)
+            st = recnn__merge_forward(n->prod, cnt, a->eu, a->ei, a->g);
+    }
+    if (d->E && !st) {
+        st = recnn__embedding_forward(n->mu, cnt, u, a->emu);
+        if (!st)
+            st = recnn__embedding_forward(n->mi, cnt, i, a->emi);
+        if (!st)
+            st = recnn__merge_forward(n->cat, cnt, a->emu, a->emi, a->x0);
+        const float *x = a->x0;
+        for (int k = 0; k < d->nl && !st; k++) {
+            st = recnn__layer_forward(n->dense[k], cnt, x, a->h[k], 0);
+            recnn__act_forward(RECNN__ACT_RELU, 0.0f, cnt, d->sz[k + 1], a->h[k], a->h[k]);
+            x = a->h[k];
+        }
+    }
+    if (d->kind == K_NEUMF && !st)
+        st = recnn__merge_forward(n->fuse, cnt, a->g, d->nl ? a->h[d->nl - 1] : a->x0,
+                                  a->f);
+    if (!st)
+        st = recnn__layer_forward(n->out, cnt, top_input(a, d), a->z, 0);
+    return st;
+}
+
+/* Backward from n->gz (d loss / d logit) through the training net n (its
+ * workspaces hold the forward's activations); accumulates n's gradients. */
+static int net_backward(net *n, const dims *d, int64_t cnt, const int32_t *u,
+                        const int32_t *i)
+{
+    acts a = train_acts(n, d);
+    int st = recnn__layer_backward(n->out, cnt, top_input(&a, d), a.z, n->gz, n->out->gx);
+    float *dg = NULL, *dtop = NULL;
+    if (d->kind == K_NEUMF) {
+        if (!st)
+            st = recnn__merge_backward(n->fuse, cnt, a.g, d->nl ? a.h[d->nl - 1] : a.x0,
+                                       n->out->gx, n->fuse->gx, n->fuse->gx2);
+        dg = n->fuse->gx;
+        dtop = n->fuse->gx2;
+    } else if (d->kind == K_GMF) {
+        dg = n->out->gx;
+    } else {
+        dtop = n->out->gx;
+    }
+    if (d->F && !st) {
+        st = recnn__merge_backward(n->prod, cnt, a.eu, a.ei, dg, n->prod->gx, n->prod->gx2);
+        if (!st)
+            st = recnn__embedding_backward(n->gu, cnt, u, n->prod->gx);
+        if (!st)
+            st = recnn__embedding_backward(n->gi, cnt, i, n->prod->gx2);
+    }
+    if (d->E && !st) {
+        float *g = dtop;
+        for (int k = d->nl - 1; k >= 0 && !st; k--) {
+            recnn__act_backward(RECNN__ACT_RELU, 0.0f, cnt, d->sz[k + 1], a.h[k], g, g);
+            st = recnn__layer_backward(n->dense[k], cnt, k ? a.h[k - 1] : a.x0, a.h[k], g,
+                                       n->dense[k]->gx);
+            g = n->dense[k]->gx;
+        }
+        if (!st)
+            st = recnn__merge_backward(n->cat, cnt, a.emu, a.emi, g, n->cat->gx,
+                                       n->cat->gx2);
+        if (!st)
+            st = recnn__embedding_backward(n->mu, cnt, u, n->cat->gx);
+        if (!st)
+            st = recnn__embedding_backward(n->mi, cnt, i, n->cat->gx2);
+    }
+    return st;
+}
+
+/* Loss of a shard (scaled by `scale`) and n->gz. */
+static double net_loss(net *n, const dims *d, int64_t cnt, float scale)
+{
+    const float *z = n->out->y;
+    if (!d->rating)
+        return recnn__loss_bce_logits(cnt, z, n->lab, NULL, scale, n->gz);
+    recnn__act_forward(RECNN__ACT_SIGMOID, 0.0f, cnt, 1, z, n->sp);
+    double l = recnn__loss_mse(cnt, n->sp, n->lab, NULL, scale, n->gp);
+    recnn__act_backward(RECNN__ACT_SIGMOID, 0.0f, cnt, 1, n->sp, n->gp, n->gz);
+    return l;
+}
+
+/* ---- model state ------------------------------------------------------------ */
+
+typedef struct ncf_state {
+    dims d;
+    net *master;
+} ncf_state;
+
+static void ncf_free_state(recnn_model *m)
+{
+    ncf_state *s = m->state;
+    if (!s)
+        return;
+    net_free(s->master);
+    free(s);
+    m->state = NULL;
+}
+
+static int state_new(recnn_model *m, const dims *d)
+{
+    ncf_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return recnn__fail(RECNN_E_NOMEM, "ncf: out of memory");
+    s->d = *d;
+    const ncf_cfg *c = RECNN__CFG(m, ncf_cfg);
+    int st = net_create(&s->master, d, c->batch, 1);
+    if (st) {
+        free(s);
+        return st;
+    }
+    m->state = s;
+    return RECNN_OK;
+}
+
+static float to_output(const ncf_state *s, const recnn_model *m, float z)
+{
+    float p = z >= 0 ? 1.0f / (1.0f + expf(-z)) : expf(z) / (1.0f + expf(z));
+    if (!s->d.rating)
+        return p;
+    return m->scale_min + p * (m->scale_max - m->scale_min);
+}
+
+static int ncf_predict(const recnn_model *m, int64_t n, const int32_t *u, const int32_t *i,
+                       float *out)
+{
+    const ncf_state *s = m->state;
+    if (!s)
+        return recnn__fail(RECNN_E_STATE, "%s: not trained", m->vt->kind);
+    int64_t C = s->master->maxb;
+    int64_t nchunks = (n + C - 1) / C;
+    int T = recnn__threads();
+    if (nchunks < 2 * T)
+        T = 1;
+    int st = RECNN_OK;
+    if (T > 1)
+        recnn__blas_threads(1);
+#pragma omp parallel num_threads(T)
+    {
+        acts a;
+        float *buf = alloc_acts(&a, &s->d, C);
+        int my = buf ? RECNN_OK : RECNN_E_NOMEM;
+#pragma omp for schedule(static)
+        for (int64_t q = 0; q < nchunks; q++) {
+            if (my)
+                continue;
+            int64_t off = q * C, c = n - off < C ? n - off : C;
+            my = net_forward(s->master, &s->d, &a, c, u + off, i + off);
+            if (!my)
+                for (int64_t k = 0; k < c; k++)
+                    out[off + k] = to_output(s, m, a.z[k]);
+        }
+        recnn__free(buf);
+        if (my) {
+#pragma omp critical(ncf_predict_status)
+            if (!st)
+                st = my;
+        }
+    }
+    if (T > 1)
+        recnn__blas_threads(recnn__threads());
+    if (st == RECNN_E_NOMEM)
+        return recnn__fail(RECNN_E_NOMEM, "ncf: out of memory predicting");
+    return st;
+}
+
+/* Logits of every item for internal user u. */
+static int score_all(const ncf_state *s, int32_t u, float *scores)
+{
+    int64_t ni = s->d.ni, C = s->master->maxb;
+    int32_t *uu = malloc((size_t)C * sizeof *uu), *ii = malloc((size_t)C * sizeof *ii);
+    acts a;
+    float *buf = alloc_acts(&a, &s->d, C);
+    int st = (uu && ii && buf) ? RECNN_OK : recnn__fail(RECNN_E_NOMEM, "ncf: out of memory");
+    for (int64_t off = 0; off < ni && !st; off += C) {
+        int64_t c = ni - off < C ? ni - off : C;
+        for (int64_t k = 0; k < c; k++) {
+            uu[k] = u;
+            ii[k] = (int32_t)(off + k);
+        }
+        st = net_forward(s->master, &s->d, &a, c, uu, ii);
+        if (!st)
+            memcpy(scores + off, a.z, (size_t)c * sizeof(float));
+    }
+    free(uu);
+    free(ii);
+    recnn__free(buf);
+    return st;
+}
+
+static int ncf_score_user(const recnn_model *m, int32_t u, float *scores)
+{
+    const ncf_state *s = m->state;
+    if (!s)
+        return recnn__fail(RECNN_E_STATE, "%s: not trained", m->vt->kind);
+    return score_all(s, u, scores);
+}
+
+/* ---- tensors (persistence and best-epoch snapshots) -------------------------- */
+
+static const char *const W_NAMES[NCF_MAX_LAYERS] = {"mlp_w0", "mlp_w1", "mlp_w2", "mlp_w3",
+                                                    "mlp_w4", "mlp_w5", "mlp_w6", "mlp_w7"};
+static const char *const B_NAMES[NCF_MAX_LAYERS] = {"mlp_b0", "mlp_b1", "mlp_b2", "mlp_b3",
+                                                    "mlp_b4", "mlp_b5", "mlp_b6", "mlp_b7"};
+
+/* Tensor views of the master's parameters (names fixed per position). */
+static int net_tensors(const net *n, const dims *d, recnn__tensor *t, int max)
+{
+    int k = 0;
+#define PUT(nm, p)                                                                         \
+    do {                                                                                   \
+        if (k < max) {                                                                     \
+            t[k].name = (nm);                                                              \
+            t[k].dtype = RECNN__F32;                                                       \
+            t[k].count = (p)->count;                                                       \
+            t[k].data = (p)->w;                                                            \
+        }                                                                                  \
+        k++;                                                                               \
+    } while (0)
+    if (d->F) {
+        PUT("gmf_user", &n->gu->params[0]);
+        PUT("gmf_item", &n->gi->params[0]);
+    }
+    if (d->E) {
+        PUT("mlp_user", &n->mu->params[0]);
+        PUT("mlp_item", &n->mi->params[0]);
+        for (int j = 0; j < d->nl; j++) {
+            PUT(W_NAMES[j], n->dense[j]->pw);
+            PUT(B_NAMES[j], n->dense[j]->pb);
+        }
+    }
+    PUT("out_w", n->out->pw);
+    PUT("out_b", n->out->pb);
+#undef PUT
+    return k < max ? k : max;
+}
+
+static int ncf_tensors(const recnn_model *m, recnn__tensor *out, int max)
+{
+    const ncf_state *s = m->state;
+    if (!s)
+        return 0;
+    return net_tensors(s->master, &s->d, out, max);
+}
+
+static int ncf_restore(recnn_model *m, const recnn__tensor *t, int n)
+{
+    dims d;
+    int st = make_dims(m, m->n_users, m->n_items, &d);
+    if (st)
+        return st;
+    ncf_free_state(m);
+    st = state_new(m, &d);
+    if (st)
+        return st;
+    ncf_state *s = m->state;
+    recnn__tensor want[4 + 2 * NCF_MAX_LAYERS + 2];
+    int nw = net_tensors(s->master, &d, want, (int)(sizeof want / sizeof *want));
+    for (int j = 0; j < nw; j++) {
+        const recnn__tensor *got = NULL;
+        for (int q = 0; q < n; q++)
+            if (strcmp(t[q].name, want[j].name) == 0)
+                got = &t[q];
+        if (!got || got->dtype != RECNN__F32 || got->count != want[j].count) {
+            ncf_free_state(m);
+            return recnn__fail(RECNN_E_FORMAT,
+                               "%s: tensor \"%s\" is %s (expected %lld floats)", m->vt->kind,
+                               want[j].name, got ? "of the wrong size or type" : "missing",
+                               (long long)want[j].count);
+        }
+        memcpy(want[j].data, got->data, (size_t)want[j].count * sizeof(float));
+    }
+    return RECNN_OK;
+}
+
+/* ---- training data ----------------------------------------------------------- */
+
+typedef struct sample {
+    int32_t u, i;
+    float y;
+} sample;
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool row_has(const int32_t *row, int64_t len, int32_t item)
+{
+    return bsearch(&item, row, (size_t)len, sizeof *row, cmp_i32) != NULL;
+}
+
+/* One epoch's training examples in shuffled order: every rating as a
+ * positive (implicit: y = 1; rating: y = scaled rating) and, for implicit,
+ * `neg` negatives per positive drawn uniformly from the items with
+ * training data that the user has not rated (fewer when the user has rated
+ * nearly all of them).  Returns the count. */
+static int64_t epoch_samples(const recnn_dataset *tr, const dims *d, int64_t neg,
+                             const int32_t *cand, int64_t n_cand, uint64_t seed, int epoch,
+                             sample *out)
+{
+    const int64_t B = 64; /* users per RNG stream: independent of threads */
+    int64_t nu = tr->n_users, nblk = (nu + B - 1) / B;
+    float lo = tr->scale_min, range = tr->scale_max - tr->scale_min;
+    /* Each user's block of the output starts at row_ptr[u] * (1 + neg). */
+#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+    for (int64_t b = 0; b < nblk; b++) {
+        recnn_rng r;
+        recnn__rng_stream(&r, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)epoch), (uint64_t)b);
+        for (int64_t u = b * B; u < nu && u < (b + 1) * B; u++) {
+            int64_t p0 = tr->row_ptr[u], p1 = tr->row_ptr[u + 1], len = p1 - p0;
+            sample *o = out + p0 * (1 + neg);
+            int64_t k = 0;
+            for (int64_t q = p0; q < p1; q++) {
+                float y = d->rating ? (tr->value[q] - lo) / range : 1.0f;
+                o[k++] = (sample){(int32_t)u, tr->item[q], y};
+            }
+            if (d->rating || neg == 0 || len >= n_cand)
+                continue;
+            for (int64_t q = 0; q < len * neg; q++) {
+                int32_t it;
+                do
+                    it = cand[recnn__rng_below(&r, (uint64_t)n_cand)];
+                while (row_has(tr->item + p0, len, it));
+                o[k++] = (sample){(int32_t)u, it, 0.0f};
+            }
+        }
+    }
+    /* Compact (users with no negatives left gaps) and shuffle. */
+    int64_t n = 0;
+    for (int64_t u = 0; u < nu; u++) {
+        int64_t p0 = tr->row_ptr[u], len = tr->row_ptr[u + 1] - p0;
+        int64_t cnt = len * ((d->rating || neg == 0 || len >= n_cand) ? 1 : 1 + neg);
+        memmove(out + n, out + p0 * (1 + neg), (size_t)cnt * sizeof *out);
+        n += cnt;
+    }
+    recnn_rng r;
+    recnn__rng_stream(&r, seed ^ 0xA5A5A5A5ull, (uint64_t)epoch + (1ull << 40));
+    recnn__rng_shuffle(&r, out, (size_t)n, sizeof *out);
+    return n;
+}
+
+/* ---- validation ---------------------------------------------------------------- */
+
+static int valid_score_fn(int64_t user_index, float *scores, void *ctx)
+{
+    return score_all(ctx, (int32_t)user_index, scores);
+}
+
+/* ---- fit --------------------------------------------------------------------- */
+
+static int copy_pretrained(recnn_model *m, const ncf_cfg *c);
+
+/* Sums the replicas' gradients into the master's, in replica order. */
+static void reduce_grads(net **nets, int T, const int64_t *shard_n)
+{
+    net *mst = nets[0];
+    for (int j = 0; j < mst->n_params; j++) {
+        recnn__param *pm = mst->params[j];
+        for (int t = 1; t < T; t++) {
+            if (!shard_n[t])
+                continue;
+            recnn__param *pr = nets[t]->params[j];
+            if (recnn__param_sparse(pr)) {
+                int64_t rl = pr->row_len > 0 ? pr->row_len : pr->count;
+                for (int64_t q = 0; q < pr->n_rows; q++) {
+                    int64_t row = pr->rows[q];
+                    recnn__param_touch(pm, row);
+                    float *dst = pm->g + row * rl;
+                    const float *src = pr->g + row * rl;
+                    for (int64_t e = 0; e < rl; e++)
+                        dst[e] += src[e];
+                }
+            } else {
+                for (int64_t e = 0; e < pr->count; e++)
+                    pm->g[e] += pr->g[e];
+                recnn__param_touch_all(pm);
+            }
+        }
+    }
+}
+
+static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_dataset *valid)
+{
+    const ncf_cfg *c = RECNN__CFG(m, ncf_cfg);
+    dims d;
+    int st = make_dims(m, train->n_users, train->n_items, &d);
+    if (st)
+        return st;
+    if (d.rating && !(train->scale_max > train->scale_min))
+        return recnn__fail(RECNN_E_INVALID,
+                           "%s: task=rating needs ratings on a scale (this training set "
+                           "has one value, %g)",
+                           m->vt->kind, (double)train->scale_min);
+    if (d.kind == K_NEUMF && strcmp(c->pretrain, "auto") == 0 && !c->pre_gmf) {
+        /* The paper's recipe: fit GMF and MLP with these settings, then
+         * start NeuMF from them. */
+        recnn_model *g = NULL, *p = NULL;
+        char text[4 * RECNN__STR_MAX];
+        int64_t pe = c->pretrain_epochs > 0 ? c->pretrain_epochs : c->epochs;
+        snprintf(text, sizeof text,
+                 "factors=%lld negatives=%lld lr=%.17g batch=%lld epochs=%lld l2=%.17g "
+                 "seed=%lld task=%s",
+                 (long long)c->factors, (long long)c->negatives, c->lr, (long long)c->batch,
+                 (long long)pe, c->l2, (long long)c->seed, c->task);
+        st = recnn__model_new(&recnn__vt_gmf, &g);
+        if (!st)
+            st = recnn__model_configure_raw(&recnn__vt_gmf, g->config, text);
+        if (!st)
+            st = recnn_model_fit(g, train, NULL);
+        snprintf(text, sizeof text,
+                 "layers=%s negatives=%lld lr=%.17g batch=%lld epochs=%lld l2=%.17g "
+                 "seed=%lld task=%s",
+                 c->layers, (long long)c->negatives, c->lr, (long long)c->batch,
+                 (long long)pe, c->l2, (long long)c->seed + 1, c->task);
+        if (!st)
+            st = recnn__model_new(&recnn__vt_mlp, &p);
+        if (!st)
+            st = recnn__model_configure_raw(&recnn__vt_mlp, p->config, text);
+        if (!st)
+            st = recnn_model_fit(p, train, NULL);
+        if (!st) {
+            ncf_cfg *wc = m->config;
+            wc->pre_gmf = g;
+            wc->pre_mlp = p;
+            st = ncf_fit(m, train, valid);
+            wc->pre_gmf = wc->pre_mlp = NULL;
+        }
+        recnn_model_free(g);
+        recnn_model_free(p);
+        return st;
+    }
+
+    ncf_free_state(m);
+    st = state_new(m, &d);
+    if (st)
+        return st;
+    ncf_state *s = m->state;
+    recnn_rng rng;
+    recnn__rng_stream(&rng, (uint64_t)c->seed, 0);
+    st = net_init(s->master, &d, &rng);
+    if (!st && c->pre_gmf)
+        st = copy_pretrained(m, c);
+    if (st)
+        return st;
+
+    int T = recnn__threads();
+    if (T > NCF_MAX_THREADS)
+        T = NCF_MAX_THREADS;
+    if (T > c->batch / 8)
+        T = (int)(c->batch / 8) > 0 ? (int)(c->batch / 8) : 1;
+    net *nets[NCF_MAX_THREADS] = {s->master};
+    recnn__optim *opt = NULL;
+    sample *smp = NULL;
+    int32_t *cand = NULL;
+    recnn_evaluator *ev = NULL;
+    for (int t = 1; t < T && !st; t++) {
+        st = net_create(&nets[t], &d, c->batch, 1);
+        if (!st)
+            net_alias(nets[t], s->master);
+    }
+    if (!st)
+        st = recnn__optim_create(&opt, RECNN__OPT_ADAM, c->lr);
+    for (int j = 0; j < s->master->n_params && !st; j++)
+        st = recnn__optim_add(opt, s->master->params[j]);
+    int64_t per = d.rating ? 1 : 1 + c->negatives, cap;
+    if (!st) {
+        cap = train->n_ratings * per;
+        smp = recnn__alloc((size_t)cap, sizeof *smp);
+        cand = recnn__alloc((size_t)train->n_items, sizeof *cand);
+        if (!smp || !cand)
+            st = recnn__fail(RECNN_E_NOMEM, "%s: out of memory for %lld training examples",
+                             m->vt->kind, (long long)cap);
+    }
+    int64_t n_cand = 0;
+    if (!st)
+        for (int64_t i = 0; i < train->n_items; i++)
+            if (train->col_ptr[i + 1] > train->col_ptr[i])
+                cand[n_cand++] = (int32_t)i;
+    const char *metric = d.rating ? "rmse" : "ndcg@10";
+    if (!st && valid && !d.rating && recnn_dataset_n_ratings(valid) > 0) {
+        st = recnn_evaluator_create(&ev, train, valid);
+        if (!st)
+            st = recnn_evaluator_configure(ev, "k=10 exclude_train=1 skip_unseen=1");
+    }
+
+    recnn__blas_threads(1);
+    for (int epoch = 1; epoch <= c->epochs && !st; epoch++) {
+        double t0 = recnn__now();
+        int64_t n = epoch_samples(train, &d, c->negatives, cand, n_cand, (uint64_t)c->seed,
+                                  epoch, smp);
+        double loss_sum = 0;
+        for (int64_t off = 0; off < n && !st; off += c->batch) {
+            int64_t nb = n - off < c->batch ? n - off : c->batch;
+            float scale = 1.0f / (float)nb;
+            int64_t s0[NCF_MAX_THREADS + 1], sn[NCF_MAX_THREADS];
+            for (int t = 0; t <= T; t++)
+                s0[t] = nb * t / T;
+            for (int t = 0; t < T; t++)
+                sn[t] = s0[t + 1] - s0[t];
+            double lt[NCF_MAX_THREADS] = {0};
+            int stt[NCF_MAX_THREADS] = {0};
+#pragma omp parallel num_threads(T) if (T > 1)
+            {
+                int t = omp_get_thread_num();
+                net *w = nets[t];
+                int64_t cnt = sn[t];
+                if (cnt > 0) {
+                    const sample *sm = smp + off + s0[t];
+                    int32_t *ub = w->ub, *ib = w->ib;
+                    for (int64_t k = 0; k < cnt; k++) {
+                        ub[k] = sm[k].u;
+                        ib[k] = sm[k].i;
+                        w->lab[k] = sm[k].y;
+                    }
+                    acts a = train_acts(w, &d);
+                    int e = net_forward(w, &d, &a, cnt, ub, ib);
+                    if (!e) {
+                        lt[t] = net_loss(w, &d, cnt, scale);
+                        e = net_backward(w, &d, cnt, ub, ib);
+                    }
+                    stt[t] = e;
+                }
+            }
+            for (int t = 0; t < T; t++) {
+                if (stt[t] && !st)
+                    st = stt[t];
+                loss_sum += lt[t] * (double)nb;
+            }
+            if (st)
+                break;
+            reduce_grads(nets, T, sn);
+            if (c->l2 > 0)
+                loss_sum += recnn__params_l2(s->master->params, s->master->n_params,
+                                             (float)c->l2) * (double)nb;
+            st = recnn__optim_step(opt);
+            for (int t = 0; t < T; t++)
+                recnn__params_zero_grad(nets[t]->params, nets[t]->n_params);
+        }
+        if (st)
+            break;
+        double loss = n ? loss_sum / (double)n : 0.0;
+        if (!isfinite(loss)) {
+            st = recnn__fail(RECNN_E_NUMERIC, "%s: the training loss diverged at epoch %d",
+                             m->vt->kind, epoch);
+            break;
+        }
+        double secs = recnn__now() - t0;
+        double vm = NAN;
+        if (valid && d.rating) {
+            vm = recnn__valid_rmse(m, valid);
+        } else if (ev) {
+            recnn__blas_threads(recnn__threads());
+            st = recnn_evaluator_run_fn(ev, valid_score_fn, s);
+            recnn__blas_threads(1);
+            if (!st)
+                st = recnn_evaluator_value(ev, RECNN_METRIC_NDCG, 10, &vm);
+            if (st)
+                break;
+        }
+        int stop = recnn__fit_epoch(m, epoch, loss, vm, metric, d.rating, (int)c->patience,
+                                    secs);
+        if (stop < 0)
+            st = RECNN_E_NOMEM;
+        if (stop)
+            break;
+    }
+    recnn__blas_threads(recnn__threads());
+    for (int t = 1; t < T; t++)
+        net_free(nets[t]);
+    recnn__optim_free(opt);
+    recnn__free(smp);
+    recnn__free(cand);
+    recnn_evaluator_free(ev);
+    return st;
+}
+
+/* ---- pre-training (NeuMF from GMF + MLP) ------------------------------------- */
+
+static bool same_ids(const recnn__idmap *a, const recnn__idmap *b)
+{
+    return a == b || (a && b && a->n == b->n &&
+                      memcmp(a->ext, b->ext, (size_t)a->n * sizeof *a->ext) == 0);
+}
+
+static int copy_pretrained(recnn_model *m, const ncf_cfg *c)
+{
+    const ncf_state *gs = c->pre_gmf->state, *ms = c->pre_mlp->state;
+    ncf_state *s = m->state;
+    const net *G = gs->master, *M = ms->master;
+    net *N = s->master;
+    float a = (float)c->alpha;
+#define CP(dst, src) memcpy((dst)->w, (src)->w, (size_t)(dst)->count * sizeof(float))
+    CP(&N->gu->params[0], &G->gu->params[0]);
+    CP(&N->gi->params[0], &G->gi->params[0]);
+    CP(&N->mu->params[0], &M->mu->params[0]);
+    CP(&N->mi->params[0], &M->mi->params[0]);
+    for (int k = 0; k < s->d.nl; k++) {
+        CP(N->dense[k]->pw, M->dense[k]->pw);
+        CP(N->dense[k]->pb, M->dense[k]->pb);
+    }
+#undef CP
+    int64_t F = s->d.F, L = s->d.top - F;
+    for (int64_t j = 0; j < F; j++)
+        N->out->pw->w[j] = a * G->out->pw->w[j];
+    for (int64_t j = 0; j < L; j++)
+        N->out->pw->w[F + j] = (1.0f - a) * M->out->pw->w[j];
+    N->out->pb->w[0] = a * G->out->pb->w[0] + (1.0f - a) * M->out->pb->w[0];
+    return RECNN_OK;
+}
+
+RECNN_API int recnn_neumf_fit_pretrained(recnn_model *neumf, const recnn_model *gmf,
+                                         const recnn_model *mlp,
+                                         const recnn_dataset *train,
+                                         const recnn_dataset *valid)
+{
+    if (!neumf || !gmf || !mlp || !train)
+        return recnn__fail(RECNN_E_INVALID, "neumf pretraining: NULL argument");
+    if (neumf->vt != &recnn__vt_neumf || gmf->vt != &recnn__vt_gmf ||
+        mlp->vt != &recnn__vt_mlp)
+        return recnn__fail(RECNN_E_INVALID,
+                           "neumf pretraining: expected models of kinds neumf, gmf, mlp "
+                           "(got %s, %s, %s)",
+                           neumf->vt->kind, gmf->vt->kind, mlp->vt->kind);
+    if (!gmf->fitted || !mlp->fitted || !gmf->state || !mlp->state)
+        return recnn__fail(RECNN_E_STATE, "neumf pretraining: the gmf and mlp models must "
+                                          "be trained");
+    if (!same_ids(gmf->users, train->users) || !same_ids(gmf->items, train->items) ||
+        !same_ids(mlp->users, train->users) || !same_ids(mlp->items, train->items))
+        return recnn__fail(RECNN_E_INVALID,
+                           "neumf pretraining: gmf and mlp were trained on another set of "
+                           "users/items than this training set");
+    const ncf_cfg *c = RECNN__CFG(neumf, ncf_cfg), *gc = RECNN__CFG(gmf, ncf_cfg),
+                  *mc = RECNN__CFG(mlp, ncf_cfg);
+    if (gc->factors != c->factors)
+        return recnn__fail(RECNN_E_INVALID,
+                           "neumf pretraining: gmf has factors=%lld, neumf factors=%lld",
+                           (long long)gc->factors, (long long)c->factors);
+    int64_t a[NCF_MAX_LAYERS + 1], b[NCF_MAX_LAYERS + 1];
+    int na = parse_layers(mc->layers, a, "mlp"), nb = parse_layers(c->layers, b, "neumf");
+    if (na < 0 || nb < 0)
+        return na < 0 ? na : nb;
+    if (na != nb || memcmp(a, b, (size_t)na * sizeof *a) != 0)
+        return recnn__fail(RECNN_E_INVALID,
+                           "neumf pretraining: mlp has layers=%s, neumf layers=%s",
+                           mc->layers, c->layers);
+    if (strcmp(gc->task, c->task) || strcmp(mc->task, c->task))
+        return recnn__fail(RECNN_E_INVALID,
+                           "neumf pretraining: task differs (gmf %s, mlp %s, neumf %s)",
+                           gc->task, mc->task, c->task);
+    if (neumf->fitted)
+        return recnn__fail(RECNN_E_STATE, "neumf pretraining: neumf is already trained");
+    ncf_cfg *wc = neumf->config;
+    wc->pre_gmf = gmf;
+    wc->pre_mlp = mlp;
+    int st = recnn_model_fit(neumf, train, valid);
+    wc->pre_gmf = wc->pre_mlp = NULL;
+    return st;
+}
+
+/* ---- settings and vtables ----------------------------------------------------- */
+
+#define OFF(f) offsetof(ncf_cfg, f)
+#define S_FACTORS                                                                          \
+    {"factors", RECNN__SET_INT, OFF(factors), 16, 1, 4096, NULL, NULL,                     \
+     "GMF latent factors (size of the GMF user/item embeddings)"}
+#define S_LAYERS                                                                           \
+    {"layers", RECNN__SET_STR, OFF(layers), 0, 0, 0, "32,16,8", NULL,                      \
+     "MLP tower: input size (= 2 x MLP embedding) then each ReLU layer's width"}
+#define S_COMMON                                                                           \
+    {"negatives", RECNN__SET_INT, OFF(negatives), 4, 0, 1000, NULL, NULL,                  \
+     "sampled negatives per positive, re-drawn each epoch (task=implicit)"},               \
+        {"lr", RECNN__SET_FLOAT, OFF(lr), 1e-3, 1e-9, 10, NULL, NULL,                      \
+         "Adam learning rate"},                                                            \
+        {"batch", RECNN__SET_INT, OFF(batch), 256, 1, 1 << 20, NULL, NULL,                 \
+         "mini-batch size (examples)"},                                                    \
+        {"epochs", RECNN__SET_INT, OFF(epochs), 20, 1, 100000, NULL, NULL,                 \
+         "training epochs (at most, with early stopping)"},                                \
+        {"l2", RECNN__SET_FLOAT, OFF(l2), 0, 0, 1e6, NULL, NULL,                           \
+         "L2 penalty lambda/2 |w|^2 on weights and the embedding rows of each batch"},     \
+        {"seed", RECNN__SET_INT, OFF(seed), 42, 0, 9.0e15, NULL, NULL,                     \
+         "random seed (initialisation, negatives, order)"},                                \
+        {"patience", RECNN__SET_INT, OFF(patience), 0, 0, 100000, NULL, NULL,              \
+         "with a validation set: stop after this many epochs without improvement "        \
+         "(0 = never)"},                                                                   \
+        {"task", RECNN__SET_STR, OFF(task), 0, 0, 0, "implicit", "implicit|rating",        \
+         "implicit: BCE with sampled negatives; rating: MSE of sigmoid output on "         \
+         "ratings scaled to [0,1]"}
+
+static const recnn__setting GMF_SETTINGS[] = {S_FACTORS, S_COMMON};
+static const recnn__setting MLP_SETTINGS[] = {S_LAYERS, S_COMMON};
+static const recnn__setting NEUMF_SETTINGS[] = {
+    S_FACTORS,
+    S_LAYERS,
+    S_COMMON,
+    {"pretrain", RECNN__SET_STR, OFF(pretrain), 0, 0, 0, "none", "none|auto",
+     "auto: first fit GMF and MLP with these settings and start from them (NCF paper); "
+     "or use recnn_neumf_fit_pretrained"},
+    {"alpha", RECNN__SET_FLOAT, OFF(alpha), 0.5, 0, 1, NULL, NULL,
+     "pre-training: weight of the GMF half of the output layer"},
+    {"pretrain_epochs", RECNN__SET_INT, OFF(pretrain_epochs), 0, 0, 100000, NULL, NULL,
+     "pretrain=auto: epochs of the GMF and MLP fits (0 = epochs)"},
+};
+
+#define NCF_VT(NAME, DOC, TABLE)                                                           \
+    const recnn__model_vt recnn__vt_##NAME = {                                             \
+        #NAME,                                                                             \
+        DOC,                                                                               \
+        TABLE,                                                                             \
+        (int)(sizeof TABLE / sizeof *TABLE),                                               \
+        sizeof(ncf_cfg),                                                                   \
+        ncf_fit,                                                                           \
+        ncf_predict,                                                                       \
+        ncf_score_user,                                                                    \
+        NULL,                                                                              \
+        ncf_tensors,                                                                       \
+        ncf_restore,                                                                       \
+        ncf_free_state,                                                                    \
+    };
+
+NCF_VT(gmf, "NCF generalized matrix factorization (He et al. 2017)", GMF_SETTINGS)
+NCF_VT(mlp, "NCF multi-layer perceptron over concatenated embeddings (He et al. 2017)",
+       MLP_SETTINGS)
+NCF_VT(neumf, "NCF NeuMF: GMF and MLP fused under one sigmoid output (He et al. 2017)",
+       NEUMF_SETTINGS)
