@@ -5,12 +5,14 @@
 #include <string.h>
 
 /* extern const recnn__model_vt recnn__vt_NAME; */
+extern const recnn__model_vt recnn__vt_gmf, recnn__vt_mlp, recnn__vt_neumf;
 extern const recnn__model_vt recnn__vt_autorec;
 extern const recnn__model_vt recnn__vt_popularity;
 extern const recnn__model_vt recnn__vt_ease;
 
 static const recnn__model_vt *const registry[] = {
     /* &recnn__vt_NAME, */
+    &recnn__vt_gmf, &recnn__vt_mlp, &recnn__vt_neumf,
     &recnn__vt_autorec,
     &recnn__vt_popularity,
     &recnn__vt_ease,
