@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "core/core.h"
 #include "data/dataset.h"
@@ -604,6 +605,63 @@ START_TEST(test_tensors_restore)
 }
 END_TEST
 
+
+/* ---- save / load ------------------------------------------------------------------ */
+
+START_TEST(test_save_load)
+{
+    fixture fx;
+    make_data(&fx, 40, 30, 0.4, 18);
+    char dir[] = "/tmp/recnn_autorec_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.recnn", dir);
+    const char *variants[] = {"hidden=9 epochs=15", "variant=user hidden=9 epochs=15 f=sigmoid"};
+    for (int v = 0; v < 2; v++) {
+        recnn_model *m = make_model(variants[v]);
+        CHECK_OK(recnn_model_fit(m, fx.train, fx.valid));
+        CHECK_OK(recnn_model_save(m, path));
+        recnn_model *m2 = NULL;
+        CHECK_OK(recnn_model_load(&m2, path));
+        ck_assert_str_eq(recnn_model_kind(m2), "autorec");
+        char a_set[1024], b_set[1024];
+        recnn_model_settings_string(m, a_set, sizeof a_set);
+        recnn_model_settings_string(m2, b_set, sizeof b_set);
+        ck_assert_str_eq(a_set, b_set);
+        size_t bytes = (size_t)fx.test->n_ratings * sizeof(float);
+        float *a = malloc(bytes), *b = malloc(bytes);
+        CHECK_OK(recnn_model_predict_dataset(m, fx.test, a));
+        /* the loaded model answers by external id (its own id maps) */
+        for (int64_t k = 0; k < fx.test->n_ratings; k++)
+            CHECK_OK(recnn_model_predict(m2, fx.all->users->ext[fx.test->user[k]],
+                                         fx.all->items->ext[fx.test->item[k]], &b[k]));
+        ck_assert(memcmp(a, b, bytes) == 0);
+        /* recommendations and fold-in survive the round trip */
+        int64_t i1[5], i2[5];
+        float s1[5], s2[5];
+        size_t n1, n2;
+        int64_t uid = fx.all->users->ext[2];
+        CHECK_OK(recnn_model_recommend(m, uid, 5, i1, s1, &n1));
+        CHECK_OK(recnn_model_recommend(m2, uid, 5, i2, s2, &n2));
+        ck_assert_uint_eq(n1, n2);
+        ck_assert(memcmp(i1, i2, n1 * sizeof *i1) == 0);
+        ck_assert(memcmp(s1, s2, n1 * sizeof *s1) == 0);
+        int64_t rated[3] = {fx.all->items->ext[0], fx.all->items->ext[1], fx.all->items->ext[2]};
+        float rv[3] = {5, 1, 4};
+        CHECK_OK(recnn_model_recommend_new(m, 3, rated, rv, 5, i1, s1, &n1));
+        CHECK_OK(recnn_model_recommend_new(m2, 3, rated, rv, 5, i2, s2, &n2));
+        ck_assert(memcmp(i1, i2, n1 * sizeof *i1) == 0);
+        free(a);
+        free(b);
+        recnn_model_free(m2);
+        recnn_model_free(m);
+    }
+    unlink(path);
+    rmdir(dir);
+    free_data(&fx);
+}
+END_TEST
+
 static Suite *autorec_suite(void)
 {
     Suite *s = suite_create("autorec");
@@ -623,6 +681,7 @@ static Suite *autorec_suite(void)
     tcase_add_test(tc, test_fold_in_item_based);
     tcase_add_test(tc, test_sparse_scale);
     tcase_add_test(tc, test_tensors_restore);
+    tcase_add_test(tc, test_save_load);
     suite_add_tcase(s, tc);
     return s;
 }
