@@ -1276,6 +1276,100 @@ START_TEST(test_parallel_determinism)
 }
 END_TEST
 
+/* ========================= real data ===================================== */
+
+static const int64_t *chrono_t;
+static const int32_t *chrono_i;
+
+static int cmp_chrono(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    if (chrono_t[x] != chrono_t[y])
+        return chrono_t[x] < chrono_t[y] ? -1 : 1;
+    return (chrono_i[x] > chrono_i[y]) - (chrono_i[x] < chrono_i[y]);
+}
+
+START_TEST(test_ml100k_popularity)
+{
+    /* The ncf-movielens protocol on ML-100K with the popularity model.
+     * Expected values from an independent pure-Python implementation of
+     * Microsoft Recommenders' formulas on the same split (per user, sorted
+     * by (time, item id), position j < 0.75 n to train; test items unseen
+     * in training dropped; top 10 by training count, ties to the smaller
+     * item id, training items excluded) -- see docs/METRICS.md section 7. */
+    if (quick()) {
+        printf("test_ml100k_popularity: skipped under RECNN_TEST_QUICK\n");
+        return;
+    }
+    const char *dir = getenv("RECNN_DATA_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", dir && *dir ? dir : "../shared/datasets");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("test_ml100k_popularity: skipped, %s not found\n", path);
+        return;
+    }
+    size_t cap = 100000, n = 0;
+    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
+    int64_t *tm = malloc(cap * sizeof *tm);
+    float *v = malloc(cap * sizeof *v);
+    long long a, b, t;
+    double r;
+    while (n < cap && fscanf(f, "%lld %lld %lf %lld", &a, &b, &r, &t) == 4) {
+        u[n] = a;
+        it[n] = b;
+        v[n] = (float)r;
+        tm[n] = t;
+        n++;
+    }
+    fclose(f);
+    ck_assert_uint_eq(n, 100000);
+    recnn_dataset *d;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&d, n, u, it, v, tm, 1, 5, 0), RECNN_OK);
+    uint8_t *tr = malloc(n), *te = malloc(n);
+    int64_t *idx = malloc(n * sizeof *idx);
+    chrono_t = d->time;
+    chrono_i = d->item;
+    for (int64_t uu = 0; uu < d->n_users; uu++) {
+        int64_t s0 = d->row_ptr[uu], m = d->row_ptr[uu + 1] - s0;
+        for (int64_t j = 0; j < m; j++)
+            idx[j] = s0 + j;
+        qsort(idx, (size_t)m, sizeof *idx, cmp_chrono);
+        for (int64_t j = 0; j < m; j++) {
+            tr[idx[j]] = (double)j < 0.75 * (double)m;
+            te[idx[j]] = !tr[idx[j]];
+        }
+    }
+    recnn_dataset *train = recnn__dataset_subset(d, tr), *test = recnn__dataset_subset(d, te);
+    ck_assert_ptr_nonnull(train);
+    ck_assert_ptr_nonnull(test);
+    ck_assert_int_eq(train->n_ratings, 75353);
+    recnn_model *m;
+    ck_assert_int_eq(recnn_model_create(&m, "popularity"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_fit(m, train, NULL), RECNN_OK);
+    recnn_evaluator *e;
+    ck_assert_int_eq(recnn_evaluator_create(&e, train, test), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_run_model(e, m), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_n_counted(e), 943);
+    NEAR(val(e, RECNN_METRIC_MAP, 10), 0.026509, 1e-6);
+    NEAR(val(e, RECNN_METRIC_NDCG, 10), 0.132096, 1e-6);
+    NEAR(val(e, RECNN_METRIC_PRECISION, 10), 0.122587, 1e-6);
+    NEAR(val(e, RECNN_METRIC_RECALL, 10), 0.060663, 1e-6);
+    recnn_evaluator_free(e);
+    recnn_model_free(m);
+    recnn_dataset_free(train);
+    recnn_dataset_free(test);
+    recnn_dataset_free(d);
+    free(tr);
+    free(te);
+    free(idx);
+    free(u);
+    free(it);
+    free(tm);
+    free(v);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -1302,6 +1396,7 @@ static Suite *suite(void)
     tcase_add_test(e, test_eval_model_source);
     tcase_add_test(e, test_naive_agreement);
     tcase_add_test(e, test_parallel_determinism);
+    tcase_add_test(e, test_ml100k_popularity);
     suite_add_tcase(s, e);
     return s;
 }
