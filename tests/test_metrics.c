@@ -773,6 +773,25 @@ START_TEST(test_eval_model_source)
         recnn_model_free(m);
     }
     recnn_model *m;
+    if (recnn_model_create(&m, "ease") == RECNN_OK) {
+        /* the validation helper for model code gives the evaluator's value */
+        ck_assert_int_eq(recnn_model_fit(m, train, NULL), RECNN_OK);
+        ck_assert_int_eq(recnn_evaluator_configure(e, "k=2 skip_unseen=1 full_ranking=1"),
+                         RECNN_OK);
+        ck_assert_int_eq(recnn_evaluator_run_model(e, m), RECNN_OK);
+        double want = val(e, RECNN_METRIC_NDCG, 2), want_auc = val(e, RECNN_METRIC_AUC, 0);
+        NEAR(recnn__valid_topk(m, train, test, RECNN_METRIC_NDCG, 2, NULL, NULL), want, 0);
+        NEAR(recnn__valid_topk(m, train, test, RECNN_METRIC_AUC, 2, NULL, NULL), want_auc, 0);
+        int64_t off[4] = {0, 2, 3, 3}, cand[3] = {1, 4, 0};
+        ck_assert_int_eq(recnn_evaluator_set_candidates(e, 3, off, cand), RECNN_OK);
+        ck_assert_int_eq(recnn_evaluator_run_model(e, m), RECNN_OK);
+        want = val(e, RECNN_METRIC_HR, 2);
+        NEAR(recnn__valid_topk(m, train, test, RECNN_METRIC_HR, 2, off, cand), want, 0);
+        ck_assert_int_eq(recnn_evaluator_set_candidates(e, 0, NULL, NULL), RECNN_OK);
+        ck_assert(isnan(recnn__valid_topk(m, train, test, RECNN_METRIC_HR, 0, NULL, NULL)));
+        ck_assert(isnan(recnn__valid_topk(m, train, NULL, RECNN_METRIC_HR, 2, NULL, NULL)));
+        recnn_model_free(m);
+    }
     if (recnn_model_create(&m, "popularity") == RECNN_OK) {
         /* an untrained model */
         ck_assert_int_eq(recnn_evaluator_run_model(e, m), RECNN_E_STATE);

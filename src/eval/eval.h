@@ -5,6 +5,7 @@
 #define RECNN_EVAL_EVAL_H
 
 #include "../core/core.h"
+#include "../models/model.h"
 
 #include <math.h>
 #include <string.h>
@@ -102,5 +103,17 @@ double recnn__gini(int64_t *c, int64_t n);
 
 /* Student's t quantile t(0.975, df), df >= 1. */
 double recnn__t975(int64_t df);
+
+/* For model code: a top-K validation metric inside fit (early stopping),
+ * e.g. recnn__valid_topk(m, train, valid, RECNN_METRIC_NDCG, 10, NULL,
+ * NULL).  Evaluator defaults (training items excluded, unseen users/items
+ * skipped, every valid rating relevant); scores from m->vt->score_user, so
+ * the model need not be marked fitted, but m->state must be usable.
+ * cand_ptr/cand_item (may be NULL): per-user candidate lists as in
+ * recnn_evaluator_set_candidates.  metric is a recnn_metric (AUC: k is
+ * still >= 1 but ignored).  NaN on any failure (detail in last error). */
+double recnn__valid_topk(const recnn_model *m, const recnn_dataset *train,
+                         const recnn_dataset *valid, int metric, int k,
+                         const int64_t *cand_ptr, const int64_t *cand_item);
 
 #endif

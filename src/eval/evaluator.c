@@ -444,7 +444,7 @@ RECNN_API int recnn_evaluator_set_candidates(recnn_evaluator *e, int64_t n_users
 
 /* ---- the pass ----------------------------------------------------------- */
 
-enum { SRC_MODEL, SRC_FN, SRC_MATRIX };
+enum { SRC_MODEL, SRC_FN, SRC_MATRIX, SRC_VT };
 
 typedef struct source {
     int kind;
@@ -635,6 +635,12 @@ static int eval_user(recnn_evaluator *e, const evcfg *c, const source *src, scra
         row = src->matrix + u * e->n_items;
     } else if (src->kind == SRC_MODEL) {
         st = recnn_model_score_user(src->model, u, s->row);
+        row = s->row;
+    } else if (src->kind == SRC_VT) {
+        st = src->model->vt->score_user(src->model, (int32_t)u, s->row);
+        if (st)
+            st = recnn__fail(st, "evaluator: scoring user %lld failed: %s", (long long)u,
+                             recnn_last_error());
         row = s->row;
     } else {
         int r = src->fn(u, s->row, src->ctx);
@@ -940,7 +946,7 @@ static int run(recnn_evaluator *e, const source *src)
     failure fail = {-1, RECNN_OK, {0}};
     int nomem = 0;
     bool need_row = src->kind != SRC_MATRIX;
-    if (src->kind == SRC_MODEL)
+    if (src->kind == SRC_MODEL || src->kind == SRC_VT)
         recnn__blas_threads(1);
 #pragma omp parallel num_threads(threads)
     {
@@ -974,7 +980,7 @@ static int run(recnn_evaluator *e, const source *src)
         if (ok == RECNN_OK)
             scratch_free(&s);
     }
-    if (src->kind == SRC_MODEL)
+    if (src->kind == SRC_MODEL || src->kind == SRC_VT)
         recnn__blas_threads(recnn__threads());
     if (fail.user >= 0) {
         clear_results(e);
@@ -1030,6 +1036,33 @@ RECNN_API int recnn_evaluator_run_matrix(recnn_evaluator *e, const float *scores
                            (long long)e->n_items);
     source src = {SRC_MATRIX, NULL, NULL, NULL, scores};
     return run(e, &src);
+}
+
+double recnn__valid_topk(const recnn_model *m, const recnn_dataset *train,
+                         const recnn_dataset *valid, int metric, int k,
+                         const int64_t *cand_ptr, const int64_t *cand_item)
+{
+    if (!m || !m->vt || !m->vt->score_user || !valid || k < 1)
+        return NAN;
+    if (valid->users != m->users || valid->items != m->items ||
+        valid->n_items != m->n_items || valid->n_users != m->n_users)
+        return NAN;
+    recnn_evaluator *e;
+    if (recnn_evaluator_create(&e, train, valid) != RECNN_OK)
+        return NAN;
+    double v = NAN;
+    int kk = k;
+    if (recnn_evaluator_set_ks(e, 1, &kk) == RECNN_OK &&
+        recnn_evaluator_set_int(e, "full_ranking", metric == RECNN_METRIC_AUC) == RECNN_OK &&
+        (!cand_ptr ||
+         recnn_evaluator_set_candidates(e, valid->n_users, cand_ptr, cand_item) == RECNN_OK)) {
+        source src = {SRC_VT, m, NULL, NULL, NULL};
+        if (run(e, &src) == RECNN_OK &&
+            recnn_evaluator_value(e, metric, metric == RECNN_METRIC_AUC ? 0 : k, &v) != RECNN_OK)
+            v = NAN;
+    }
+    recnn_evaluator_free(e);
+    return v;
 }
 
 /* ---- results -------------------------------------------------------------- */
