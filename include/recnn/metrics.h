@@ -242,6 +242,8 @@ RECNN_API int recnn_evaluator_set_candidates(recnn_evaluator *e, int64_t n_users
 typedef int (*recnn_score_fn)(int64_t user_index, float *scores, void *ctx);
 
 /* One evaluation pass over all users, replacing any previous results.
+ * One run at a time per evaluator (the result getters are read-only and
+ * may be called from several threads between runs).
  * Scores come from a fitted model (recnn_model_score_user; the model's
  * index space must be the datasets'), a callback, or a dense row-major
  * n_users x n_items matrix (borrowed; n_users/n_items = the index space's).
