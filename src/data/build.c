@@ -5,21 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct entry {
-    int32_t item;
-    int32_t pos; /* position within the user's row in input order */
-    float v;
-    int64_t t;
-} entry;
-
-static int cmp_entry(const void *a, const void *b)
-{
-    const entry *x = a, *y = b;
-    if (x->item != y->item)
-        return (x->item > y->item) - (x->item < y->item);
-    return (x->pos > y->pos) - (x->pos < y->pos);
-}
-
 static recnn_dataset *dataset_alloc(recnn__idmap *users, recnn__idmap *items)
 {
     recnn_dataset *d = calloc(1, sizeof *d);
@@ -61,130 +46,177 @@ static int build_csc(recnn_dataset *d)
     return RECNN_OK;
 }
 
-int recnn__dataset_build(recnn_dataset **out, recnn__idmap *users, recnn__idmap *items,
-                         int64_t n, int32_t *u, int32_t *i, float *v, int64_t *t,
-                         float scale_min, float scale_max, bool implicit,
-                         int dup_policy, const char *what)
+/* Stable scatter of one array by key (ptr = bucket starts, nb+1 entries):
+ * returns the permuted copy and frees src; NULL (src kept) on failure. */
+#define SCATTER_FN(name, type)                                                     \
+    static type *name(type *src, const int32_t *key, int64_t n, const int64_t *ptr, \
+                      int64_t *fill, int64_t nb)                                   \
+    {                                                                              \
+        type *dst = recnn__alloc((size_t)(n ? n : 1), sizeof *dst);                \
+        if (!dst)                                                                  \
+            return NULL;                                                           \
+        memcpy(fill, ptr, (size_t)nb * sizeof *fill);                              \
+        for (int64_t k = 0; k < n; k++)                                            \
+            dst[fill[key[k]]++] = src[k];                                          \
+        recnn__free(src);                                                          \
+        return dst;                                                                \
+    }
+SCATTER_FN(scatter_i32, int32_t)
+SCATTER_FN(scatter_f32, float)
+SCATTER_FN(scatter_i64, int64_t)
+
+/* One stable counting-sort pass of (key, a, v, t) by key in [0, nb):
+ * a, v, t permuted (each replaced one at a time, so the extra memory is
+ * one array), key rewritten in sorted order.  Peak memory: the inputs plus
+ * the largest single array. */
+static int sort_pass(int32_t *key, int32_t **a, float **v, int64_t **t, int64_t n,
+                     int64_t nb)
+{
+    int64_t *ptr = recnn__calloc((size_t)nb + 1, sizeof *ptr);
+    int64_t *fill = recnn__alloc((size_t)nb + 1, sizeof *fill);
+    if (!ptr || !fill) {
+        recnn__free(ptr);
+        recnn__free(fill);
+        return RECNN_E_NOMEM;
+    }
+    for (int64_t k = 0; k < n; k++)
+        ptr[key[k] + 1]++;
+    for (int64_t b = 0; b < nb; b++)
+        ptr[b + 1] += ptr[b];
+    int st = RECNN_OK;
+    int32_t *na = scatter_i32(*a, key, n, ptr, fill, nb + 1);
+    if (!na)
+        st = RECNN_E_NOMEM;
+    else
+        *a = na;
+    float *nv = st ? NULL : scatter_f32(*v, key, n, ptr, fill, nb + 1);
+    if (!st && !nv)
+        st = RECNN_E_NOMEM;
+    else if (nv)
+        *v = nv;
+    if (!st && *t) {
+        int64_t *nt = scatter_i64(*t, key, n, ptr, fill, nb + 1);
+        if (!nt)
+            st = RECNN_E_NOMEM;
+        else
+            *t = nt;
+    }
+    if (!st)
+        for (int64_t b = 0; b < nb; b++)
+            for (int64_t p = ptr[b]; p < ptr[b + 1]; p++)
+                key[p] = (int32_t)b;
+    recnn__free(ptr);
+    recnn__free(fill);
+    return st;
+}
+
+int recnn__dataset_build_ex(recnn_dataset **out, recnn__idmap *users, recnn__idmap *items,
+                            int64_t n, int32_t *u, int32_t *i, float *v, int64_t *t,
+                            float scale_min, float scale_max, bool implicit,
+                            int dup_policy, const char *what, int32_t dup[2])
 {
     int st = RECNN_OK;
     *out = NULL;
+    if (dup)
+        dup[0] = dup[1] = -1;
     recnn_dataset *d = dataset_alloc(users, items);
-    int64_t *fill = NULL;
-    entry *row = NULL;
     if (!d) {
         st = RECNN_E_NOMEM;
         goto done;
     }
     d->implicit = implicit;
-    int64_t nu = d->n_users;
-
-    /* counting sort by user (stable: keeps input order within a user) */
-    d->row_ptr = recnn__calloc((size_t)nu + 1, sizeof *d->row_ptr);
-    fill = recnn__alloc((size_t)nu + 1, sizeof *fill);
-    d->user = recnn__alloc((size_t)n, sizeof *d->user);
-    d->item = recnn__alloc((size_t)n, sizeof *d->item);
-    d->value = recnn__alloc((size_t)n, sizeof *d->value);
-    if (t)
-        d->time = recnn__alloc((size_t)n, sizeof *d->time);
-    if (!d->row_ptr || !fill || !d->user || !d->item || !d->value || (t && !d->time)) {
-        st = RECNN_E_NOMEM;
+    const int64_t nu = d->n_users, ni = d->n_items;
+    if (n < 0 || !u || !i || !v) {
+        st = recnn__fail(RECNN_E_NOMEM, "%s: no rating arrays", what);
         goto done;
     }
+
+    bool sorted = true;
     for (int64_t k = 0; k < n; k++) {
-        if (u[k] < 0 || u[k] >= nu || i[k] < 0 || i[k] >= d->n_items) {
+        if (u[k] < 0 || u[k] >= nu || i[k] < 0 || i[k] >= ni) {
             st = recnn__fail(RECNN_E_INVALID, "%s: rating %lld has an index outside "
                              "the id maps", what, (long long)k);
             goto done;
         }
-        d->row_ptr[u[k] + 1]++;
+        if (k && (u[k] < u[k - 1] || (u[k] == u[k - 1] && i[k] <= i[k - 1])))
+            sorted = false;
     }
-    int64_t max_row = 0;
-    for (int64_t x = 0; x < nu; x++) {
-        if (d->row_ptr[x + 1] > max_row)
-            max_row = d->row_ptr[x + 1];
-        d->row_ptr[x + 1] += d->row_ptr[x];
+    if (!sorted) {
+        /* LSD radix: by item, then (stably) by user: (user, item) order with
+         * the input order kept among equal pairs. */
+        if (sort_pass(i, &u, &v, &t, n, ni) != RECNN_OK ||
+            sort_pass(u, &i, &v, &t, n, nu) != RECNN_OK) {
+            st = RECNN_E_NOMEM;
+            goto done;
+        }
+        /* resolve runs of equal pairs */
+        int64_t w = 0;
+        for (int64_t a = 0; a < n;) {
+            int64_t b = a + 1;
+            while (b < n && u[b] == u[a] && i[b] == i[a])
+                b++;
+            if (b - a > 1 && dup_policy == RECNN_DUP_ERROR) {
+                if (dup) {
+                    dup[0] = u[a];
+                    dup[1] = i[a];
+                }
+                st = recnn__fail(RECNN_E_FORMAT,
+                                 "%s: duplicate rating for user %lld, item %lld", what,
+                                 (long long)users->ext[u[a]], (long long)items->ext[i[a]]);
+                goto done;
+            }
+            int64_t src = dup_policy == RECNN_DUP_KEEP_LAST ? b - 1 : a;
+            u[w] = u[src];
+            i[w] = i[src];
+            v[w] = v[src];
+            if (t)
+                t[w] = t[src];
+            w++;
+            a = b;
+        }
+        n = w;
     }
-    memcpy(fill, d->row_ptr, ((size_t)nu + 1) * sizeof *fill);
-    for (int64_t k = 0; k < n; k++) {
-        int64_t p = fill[u[k]]++;
-        d->user[p] = u[k];
-        d->item[p] = i[k];
-        d->value[p] = v[k];
-        if (t)
-            d->time[p] = t[k];
-    }
-    recnn__free(u);
-    recnn__free(i);
-    recnn__free(v);
-    recnn__free(t);
+    d->user = u;
+    d->item = i;
+    d->value = v;
+    d->time = t;
     u = i = NULL;
     v = NULL;
     t = NULL;
+    d->n_ratings = n;
 
-    /* sort each row by item, then resolve duplicates in place */
-    row = recnn__alloc((size_t)(max_row ? max_row : 1), sizeof *row);
-    if (!row) {
+    d->row_ptr = recnn__calloc((size_t)nu + 1, sizeof *d->row_ptr);
+    if (!d->row_ptr) {
         st = RECNN_E_NOMEM;
         goto done;
     }
-    int64_t w = 0; /* write position after removing duplicates */
-    for (int64_t x = 0; x < nu; x++) {
-        int64_t b = d->row_ptr[x], e = d->row_ptr[x + 1], len = e - b;
-        for (int64_t k = 0; k < len; k++) {
-            row[k].item = d->item[b + k];
-            row[k].pos = (int32_t)k;
-            row[k].v = d->value[b + k];
-            row[k].t = d->time ? d->time[b + k] : 0;
-        }
-        qsort(row, (size_t)len, sizeof *row, cmp_entry);
-        d->row_ptr[x] = w;
-        for (int64_t k = 0; k < len; k++) {
-            if (k + 1 < len && row[k + 1].item == row[k].item) {
-                if (dup_policy == RECNN_DUP_ERROR) {
-                    st = recnn__fail(RECNN_E_FORMAT,
-                                     "%s: duplicate rating for user %lld, item %lld",
-                                     what, (long long)users->ext[x],
-                                     (long long)items->ext[row[k].item]);
-                    goto done;
-                }
-                if (dup_policy == RECNN_DUP_KEEP_LAST)
-                    continue; /* a later one follows */
-            }
-            if (dup_policy == RECNN_DUP_KEEP_FIRST && k > 0 &&
-                row[k - 1].item == row[k].item)
-                continue;
-            d->user[w] = (int32_t)x;
-            d->item[w] = row[k].item;
-            d->value[w] = row[k].v;
-            if (d->time)
-                d->time[w] = row[k].t;
-            w++;
-        }
-    }
-    d->row_ptr[nu] = w;
-    d->n_ratings = w;
+    for (int64_t k = 0; k < n; k++)
+        d->row_ptr[d->user[k] + 1]++;
+    for (int64_t x = 0; x < nu; x++)
+        d->row_ptr[x + 1] += d->row_ptr[x];
 
     float lo = INFINITY, hi = -INFINITY;
-    for (int64_t k = 0; k < w; k++) {
-        if (!isfinite(d->value[k])) {
+    for (int64_t k = 0; k < n; k++) {
+        float x = d->value[k];
+        if (!isfinite(x)) {
             st = recnn__fail(RECNN_E_FORMAT, "%s: rating of user %lld, item %lld is "
                              "not finite", what, (long long)users->ext[d->user[k]],
                              (long long)items->ext[d->item[k]]);
             goto done;
         }
-        lo = d->value[k] < lo ? d->value[k] : lo;
-        hi = d->value[k] > hi ? d->value[k] : hi;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
     }
     if (scale_min == 0 && scale_max == 0) {
-        d->scale_min = w ? lo : 0;
-        d->scale_max = w ? hi : 0;
+        d->scale_min = n ? lo : 0;
+        d->scale_max = n ? hi : 0;
     } else {
-        if (scale_min > scale_max) {
+        if (!(scale_min <= scale_max)) {
             st = recnn__fail(RECNN_E_INVALID, "%s: rating scale [%g, %g] is empty",
                              what, scale_min, scale_max);
             goto done;
         }
-        if (w && (lo < scale_min || hi > scale_max)) {
+        if (n && (lo < scale_min || hi > scale_max)) {
             st = recnn__fail(RECNN_E_FORMAT,
                              "%s: ratings span [%g, %g], outside the declared scale "
                              "[%g, %g]", what, lo, hi, scale_min, scale_max);
@@ -199,8 +231,6 @@ done:
     recnn__free(i);
     recnn__free(v);
     recnn__free(t);
-    recnn__free(fill);
-    recnn__free(row);
     if (st != RECNN_OK) {
         if (st == RECNN_E_NOMEM)
             recnn__fail(RECNN_E_NOMEM, "%s: out of memory building the dataset", what);
@@ -211,11 +241,24 @@ done:
     return RECNN_OK;
 }
 
-recnn_dataset *recnn__dataset_subset(const recnn_dataset *src, const uint8_t *keep)
+int recnn__dataset_build(recnn_dataset **out, recnn__idmap *users, recnn__idmap *items,
+                         int64_t n, int32_t *u, int32_t *i, float *v, int64_t *t,
+                         float scale_min, float scale_max, bool implicit,
+                         int dup_policy, const char *what)
+{
+    return recnn__dataset_build_ex(out, users, items, n, u, i, v, t, scale_min, scale_max,
+                                   implicit, dup_policy, what, NULL);
+}
+
+recnn_dataset *recnn__dataset_copy(const recnn_dataset *src, const uint8_t *keep)
 {
     int64_t n = 0;
-    for (int64_t k = 0; k < src->n_ratings; k++)
-        n += keep[k] != 0;
+    if (keep) {
+        for (int64_t k = 0; k < src->n_ratings; k++)
+            n += keep[k] != 0;
+    } else {
+        n = src->n_ratings;
+    }
     int32_t *u = recnn__alloc((size_t)n, sizeof *u);
     int32_t *i = recnn__alloc((size_t)n, sizeof *i);
     float *v = recnn__alloc((size_t)n, sizeof *v);
@@ -225,11 +268,12 @@ recnn_dataset *recnn__dataset_subset(const recnn_dataset *src, const uint8_t *ke
         recnn__free(i);
         recnn__free(v);
         recnn__free(t);
+        recnn__fail(RECNN_E_NOMEM, "out of memory copying a dataset");
         return NULL;
     }
     int64_t w = 0;
     for (int64_t k = 0; k < src->n_ratings; k++)
-        if (keep[k]) {
+        if (!keep || keep[k]) {
             u[w] = src->user[k];
             i[w] = src->item[k];
             v[w] = src->value[k];
@@ -242,11 +286,15 @@ recnn_dataset *recnn__dataset_subset(const recnn_dataset *src, const uint8_t *ke
                              src->scale_max, src->implicit, RECNN_DUP_ERROR,
                              "subset") != RECNN_OK)
         return NULL;
-    if (src->meta) {
-        d->meta = src->meta;
-        atomic_fetch_add(&d->meta->refs, 1);
-    }
+    d->meta = recnn__meta_retain(src->meta);
+    d->norm_min = src->norm_min;
+    d->norm_max = src->norm_max;
     return d;
+}
+
+recnn_dataset *recnn__dataset_subset(const recnn_dataset *src, const uint8_t *keep)
+{
+    return recnn__dataset_copy(src, keep);
 }
 
 RECNN_API int recnn_dataset_from_arrays(recnn_dataset **out, size_t n,

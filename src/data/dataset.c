@@ -24,14 +24,92 @@ int32_t recnn__idmap_find(const recnn__idmap *m, int64_t ext)
     }
 }
 
+uint64_t recnn__hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ s[k]) * 0x100000001b3ULL;
+    h ^= h >> 31;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
 int32_t recnn__idmap_find_name(const recnn__idmap *m, const char *name)
 {
     if (!m || !m->names || !name)
         return -1;
+    if (m->name_slots) {
+        uint64_t mask = (uint64_t)m->name_cap - 1;
+        for (uint64_t h = recnn__hash_bytes(name, strlen(name)) & mask;;
+             h = (h + 1) & mask) {
+            int32_t k = m->name_slots[h];
+            if (k < 0)
+                return -1;
+            if (strcmp(m->names[k], name) == 0)
+                return k;
+        }
+    }
     for (int64_t i = 0; i < m->n; i++)
         if (m->names[i] && strcmp(m->names[i], name) == 0)
             return (int32_t)i;
     return -1;
+}
+
+static int64_t pow2_at_least(int64_t n)
+{
+    int64_t cap = 16;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+recnn__idmap *recnn__idmap_from_ids(int64_t n, const int64_t *ext)
+{
+    recnn__idmap *m = recnn__idmap_new(n);
+    if (!m)
+        return NULL;
+    for (int64_t k = 0; k < n; k++)
+        if (recnn__idmap_intern(m, ext[k]) != k) {
+            recnn__idmap_release(m);
+            recnn__fail(RECNN_E_INVALID, "id map: ids are not distinct");
+            return NULL;
+        }
+    return m;
+}
+
+recnn__idmap *recnn__idmap_from_names(int64_t n, char **names)
+{
+    recnn__idmap *m = NULL;
+    int64_t *ext = recnn__alloc((size_t)(n ? n : 1), sizeof *ext);
+    if (ext) {
+        for (int64_t k = 0; k < n; k++)
+            ext[k] = k;
+        m = recnn__idmap_from_ids(n, ext);
+        recnn__free(ext);
+    }
+    if (m) {
+        m->name_cap = pow2_at_least(2 * n);
+        m->name_slots = recnn__alloc((size_t)m->name_cap, sizeof *m->name_slots);
+    }
+    if (!m || !m->name_slots) {
+        for (int64_t k = 0; k < n; k++)
+            free(names[k]);
+        free(names);
+        recnn__idmap_release(m);
+        recnn__fail(RECNN_E_NOMEM, "out of memory building a string id map");
+        return NULL;
+    }
+    m->names = names;
+    memset(m->name_slots, 0xff, (size_t)m->name_cap * sizeof *m->name_slots);
+    uint64_t mask = (uint64_t)m->name_cap - 1;
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t h = recnn__hash_bytes(names[k], strlen(names[k])) & mask;
+        while (m->name_slots[h] >= 0)
+            h = (h + 1) & mask;
+        m->name_slots[h] = (int32_t)k;
+    }
+    return m;
 }
 
 recnn__idmap *recnn__idmap_retain(recnn__idmap *m)
@@ -51,6 +129,7 @@ void recnn__idmap_release(recnn__idmap *m)
     free(m->names);
     recnn__free(m->ext);
     recnn__free(m->slots);
+    recnn__free(m->name_slots);
     free(m);
 }
 
@@ -62,7 +141,36 @@ recnn_dataset *recnn__dataset_retain(const recnn_dataset *d)
     return w;
 }
 
-static void meta_release(recnn__meta *m)
+recnn__meta *recnn__meta_new(int64_t n_items, int n_genres)
+{
+    recnn__meta *m = calloc(1, sizeof *m);
+    if (!m) {
+        recnn__fail(RECNN_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    atomic_init(&m->refs, 1);
+    m->n_items = n_items;
+    size_t n = (size_t)(n_items ? n_items : 1);
+    m->title = calloc(n, sizeof *m->title);
+    m->genres = calloc(n, sizeof *m->genres);
+    m->n_genres = n_genres;
+    m->genre_names = calloc((size_t)(n_genres > 0 ? n_genres : 1), sizeof *m->genre_names);
+    if (!m->title || !m->genres || !m->genre_names) {
+        recnn__meta_release(m);
+        recnn__fail(RECNN_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    return m;
+}
+
+recnn__meta *recnn__meta_retain(recnn__meta *m)
+{
+    if (m)
+        atomic_fetch_add(&m->refs, 1);
+    return m;
+}
+
+void recnn__meta_release(recnn__meta *m)
 {
     if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
         return;
@@ -92,8 +200,21 @@ void recnn__dataset_release(recnn_dataset *d)
     recnn__free(d->col_value);
     recnn__idmap_release(d->users);
     recnn__idmap_release(d->items);
-    meta_release(d->meta);
+    recnn__meta_release(d->meta);
     free(d);
+}
+
+int64_t recnn__dataset_find(const recnn_dataset *d, int32_t u, int32_t item)
+{
+    int64_t lo = d->row_ptr[u], hi = d->row_ptr[u + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (d->item[mid] < item)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->row_ptr[u + 1] && d->item[lo] == item ? lo : -1;
 }
 
 RECNN_API void recnn_dataset_free(recnn_dataset *d) { recnn__dataset_release(d); }

@@ -23,6 +23,9 @@ typedef struct recnn__idmap {
     /* open-addressing hash from external id to internal index */
     int64_t cap;      /* power of two */
     int32_t *slots;   /* -1 = empty, else internal index */
+    /* hash from names[] to internal index (string-id maps only) */
+    int64_t name_cap;   /* power of two, 0 when none */
+    int32_t *name_slots;
 } recnn__idmap;
 
 /* Internal index of an external id, or -1 when absent. */
@@ -40,6 +43,13 @@ int32_t recnn__idmap_intern(recnn__idmap *m, int64_t ext);
  * remap[old] = new (remap has m->n entries).  Deterministic numbering
  * whatever the file order. */
 int recnn__idmap_sort(recnn__idmap *m, int32_t *remap);
+/* A map of n ids 0 .. n-1 (ext[k] = k) owning `names` (n malloc'd strings,
+ * consumed whatever the outcome), with a name hash. NULL on failure. */
+recnn__idmap *recnn__idmap_from_names(int64_t n, char **names);
+/* A map of the external ids ext[0..n) (distinct, in that order). */
+recnn__idmap *recnn__idmap_from_ids(int64_t n, const int64_t *ext);
+/* 64-bit hash of a byte string (FNV-1a + mixing). */
+uint64_t recnn__hash_bytes(const void *p, size_t n);
 
 /* Item metadata (titles, genres), keyed by internal item index; shared. */
 typedef struct recnn__meta {
@@ -50,6 +60,12 @@ typedef struct recnn__meta {
     char **genre_names;     /* n_genres names */
     uint64_t *genres;       /* bit g set = item has genre g (n_genres <= 64) */
 } recnn__meta;
+
+/* An empty metadata block for n_items items (refs = 1; title and genres
+ * arrays allocated and zeroed). NULL on failure. */
+recnn__meta *recnn__meta_new(int64_t n_items, int n_genres);
+recnn__meta *recnn__meta_retain(recnn__meta *m);
+void recnn__meta_release(recnn__meta *m);
 
 struct recnn_dataset {
     atomic_int refs;
@@ -76,6 +92,10 @@ struct recnn_dataset {
 
     recnn__idmap *users, *items;
     recnn__meta *meta;          /* NULL when no item metadata attached */
+
+    /* Set by recnn_dataset_normalize: the scale before normalisation, for
+     * recnn_dataset_denormalize (norm_max > norm_min when set). */
+    float norm_min, norm_max;
 };
 
 recnn_dataset *recnn__dataset_retain(const recnn_dataset *d);
@@ -91,9 +111,34 @@ int recnn__dataset_build(recnn_dataset **out, recnn__idmap *users, recnn__idmap 
                          int64_t n, int32_t *u, int32_t *i, float *v, int64_t *t,
                          float scale_min, float scale_max, bool implicit,
                          int dup_policy, const char *what);
+/* As recnn__dataset_build; on a duplicate under RECNN_DUP_ERROR also
+ * writes the internal (user, item) of the first duplicate pair (in
+ * (user, item) order) to dup[0], dup[1] (dup may be NULL). */
+int recnn__dataset_build_ex(recnn_dataset **out, recnn__idmap *users, recnn__idmap *items,
+                            int64_t n, int32_t *u, int32_t *i, float *v, int64_t *t,
+                            float scale_min, float scale_max, bool implicit,
+                            int dup_policy, const char *what, int32_t dup[2]);
 /* The ratings of src whose keep[k] is non-zero (k in triplet order), as a
  * new dataset sharing src's id maps, scale and metadata; NULL + last error
  * on failure. */
 recnn_dataset *recnn__dataset_subset(const recnn_dataset *src, const uint8_t *keep);
+/* As recnn__dataset_subset, keep == NULL meaning every rating (a private
+ * copy the caller may still change before handing it out). */
+recnn_dataset *recnn__dataset_copy(const recnn_dataset *src, const uint8_t *keep);
+
+/* Position of `item` in user u's row (triplet index), or -1. */
+int64_t recnn__dataset_find(const recnn_dataset *d, int32_t u, int32_t item);
+
+/* Training negatives (the engine of recnn_dataset_sample_negatives, for
+ * model code that samples every epoch): out[r*k + j] for rating r.  mode
+ * is a recnn_negative_mode; work is split in fixed blocks of ratings with
+ * one RNG per block (seeded from seed and the block index), so the result
+ * is independent of the thread count.  No allocation in uniform mode;
+ * popularity mode builds an alias table (O(n_items)). */
+int recnn__sample_negatives(const recnn_dataset *d, int64_t k, int mode, double exponent,
+                            uint64_t seed, int32_t *out);
+/* An RNG for block b of a computation seeded with `seed`: cheap (O(1),
+ * unlike recnn__rng_stream's b jumps) and deterministic. */
+void recnn__rng_block(recnn_rng *r, uint64_t seed, uint64_t b);
 
 #endif

@@ -1,0 +1,259 @@
+/* Buffered line reading and number parsing for the text formats. */
+#include "text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_CHUNK ((size_t)1 << 22) /* 4 MiB */
+
+int recnn__reader_open(recnn__reader *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    r->path = path;
+    if (!path)
+        return recnn__fail(RECNN_E_INVALID, "path must not be NULL");
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return recnn__fail(RECNN_E_IO, "%s: is a directory", path);
+    }
+    r->buf = malloc(READ_CHUNK);
+    if (!r->buf) {
+        close(fd);
+        return recnn__fail(RECNN_E_NOMEM, "%s: out of memory", path);
+    }
+    r->cap = READ_CHUNK;
+    r->fd = fd;
+    return RECNN_OK;
+}
+
+void recnn__reader_close(recnn__reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    r->fd = -1;
+    r->buf = NULL;
+}
+
+int recnn__reader_next(recnn__reader *r, const char **s, const char **e)
+{
+    for (;;) {
+        char *b = r->buf + r->beg;
+        char *nl = r->end > r->beg ? memchr(b, '\n', r->end - r->beg) : NULL;
+        char *le;
+        if (nl) {
+            le = nl;
+            r->beg = (size_t)(nl - r->buf) + 1;
+        } else if (r->eof) {
+            if (r->beg >= r->end)
+                return 0;
+            le = r->buf + r->end;
+            r->beg = r->end;
+        } else {
+            /* move the partial line to the front, grow if it fills the buffer */
+            size_t rest = r->end - r->beg;
+            if (r->beg > 0) {
+                memmove(r->buf, r->buf + r->beg, rest);
+                r->beg = 0;
+                r->end = rest;
+            }
+            if (r->end == r->cap) {
+                if (r->cap > ((size_t)1 << 40))
+                    return recnn__fail(RECNN_E_FORMAT, "%s:%lld: line too long", r->path,
+                                       (long long)r->line + 1);
+                char *nb = realloc(r->buf, r->cap * 2);
+                if (!nb)
+                    return recnn__fail(RECNN_E_NOMEM, "%s: out of memory", r->path);
+                r->buf = nb;
+                r->cap *= 2;
+            }
+            ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end);
+            if (got < 0) {
+                if (errno == EINTR)
+                    continue;
+                return recnn__fail(RECNN_E_IO, "%s: read error: %s", r->path,
+                                   strerror(errno));
+            }
+            if (got == 0)
+                r->eof = true;
+            r->end += (size_t)got;
+            continue;
+        }
+        r->line++;
+        if (le > b && le[-1] == '\r')
+            le--;
+        if (r->line == 1 && le - b >= 3 && (unsigned char)b[0] == 0xEF &&
+            (unsigned char)b[1] == 0xBB && (unsigned char)b[2] == 0xBF)
+            b += 3;
+        *s = b;
+        *e = le;
+        return 1;
+    }
+}
+
+int recnn__parse_i64(const char *s, const char *e, int64_t *out)
+{
+    bool neg = false;
+    if (s < e && (*s == '-' || *s == '+')) {
+        neg = *s == '-';
+        s++;
+    }
+    if (s == e)
+        return RECNN__NUM_BAD;
+    uint64_t x = 0;
+    bool over = false;
+    for (; s < e; s++) {
+        unsigned d = (unsigned)(unsigned char)*s - '0';
+        if (d > 9)
+            return RECNN__NUM_BAD;
+        if (x > (UINT64_MAX - d) / 10)
+            over = true;
+        else
+            x = x * 10 + d;
+    }
+    if (over || x > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+        return RECNN__NUM_OVERFLOW;
+    if (neg)
+        *out = x == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)x;
+    else
+        *out = (int64_t)x;
+    return RECNN__NUM_OK;
+}
+
+static bool word_is(const char *s, const char *e, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(e - s) != n)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        char c = s[k];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != w[k])
+            return false;
+    }
+    return true;
+}
+
+static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int recnn__parse_real(const char *s, const char *e, double *out)
+{
+    const char *p = s;
+    bool neg = false;
+    if (p < e && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        p++;
+    }
+    if (word_is(p, e, "nan") || word_is(p, e, "inf") || word_is(p, e, "infinity"))
+        return RECNN__NUM_NONFINITE;
+    uint64_t m = 0;
+    int64_t ex = 0;
+    int nd = 0;
+    for (; p < e && (unsigned)(unsigned char)*p - '0' <= 9; p++, nd++) {
+        if (m < 100000000000000000ULL)
+            m = m * 10 + (uint64_t)(*p - '0');
+        else
+            ex++;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        for (; p < e && (unsigned)(unsigned char)*p - '0' <= 9; p++, nd++)
+            if (m < 100000000000000000ULL) {
+                m = m * 10 + (uint64_t)(*p - '0');
+                ex--;
+            }
+    }
+    if (nd == 0)
+        return RECNN__NUM_BAD;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        if (p < e && (*p == '-' || *p == '+')) {
+            eneg = *p == '-';
+            p++;
+        }
+        if (p == e)
+            return RECNN__NUM_BAD;
+        int64_t x = 0;
+        for (; p < e && (unsigned)(unsigned char)*p - '0' <= 9; p++)
+            if (x < 100000)
+                x = x * 10 + (*p - '0');
+        ex += eneg ? -x : x;
+    }
+    if (p != e)
+        return RECNN__NUM_BAD;
+    double v = (double)m;
+    if (m != 0) {
+        if (ex >= 0 && ex <= 22)
+            v *= pow10_tab[ex];
+        else if (ex < 0 && ex >= -22)
+            v /= pow10_tab[-ex];
+        else
+            v *= pow(10.0, (double)ex);
+    }
+    if (!isfinite(v))
+        return RECNN__NUM_NONFINITE;
+    *out = neg ? -v : v;
+    return RECNN__NUM_OK;
+}
+
+int64_t recnn__days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void recnn__civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yy + (*m <= 2);
+}
+
+int recnn__parse_date(const char *s, const char *e, int64_t *out)
+{
+    if (e - s != 10 || s[4] != '-' || s[7] != '-')
+        return RECNN__NUM_BAD;
+    int v[8];
+    static const int pos[8] = {0, 1, 2, 3, 5, 6, 8, 9};
+    for (int k = 0; k < 8; k++) {
+        unsigned x = (unsigned)(unsigned char)s[pos[k]] - '0';
+        if (x > 9)
+            return RECNN__NUM_BAD;
+        v[k] = (int)x;
+    }
+    int y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    int m = v[4] * 10 + v[5], d = v[6] * 10 + v[7];
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return RECNN__NUM_BAD;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m == 2 && d == 29 && !leap)
+        return RECNN__NUM_BAD;
+    *out = recnn__days_from_civil(y, m, d) * 86400;
+    return RECNN__NUM_OK;
+}
