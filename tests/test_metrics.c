@@ -1049,15 +1049,20 @@ START_TEST(test_naive_agreement)
         ck_assert_int_eq(train->n_users, nu2);
         ck_assert_int_eq(train->n_items, ni2);
 
-        /* scores with many ties, signed zeros and at most one NaN per user */
+        /* scores with many ties, signed zeros, infinities and NaNs (in a
+         * third of the rows, a quarter of the entries) */
         float *S = malloc((size_t)nu2 * (size_t)ni2 * sizeof *S);
         for (int u = 0; u < nu2; u++) {
-            int nan_at = recnn__rng_below(&r, 3) == 0 ? (int)recnn__rng_below(&r, (uint64_t)ni2) : -1;
+            int nans = recnn__rng_below(&r, 3) == 0;
             for (int i = 0; i < ni2; i++) {
                 float x = (float)recnn__rng_below(&r, 6) / 4.0f - 0.5f;
                 if (x == 0 && recnn__rng_below(&r, 2))
                     x = -0.0f;
-                S[u * ni2 + i] = i == nan_at ? NAN : x;
+                if (recnn__rng_below(&r, 40) == 0)
+                    x = recnn__rng_below(&r, 2) ? INFINITY : -INFINITY;
+                if (nans && recnn__rng_below(&r, 4) == 0)
+                    x = NAN;
+                S[u * ni2 + i] = x;
             }
         }
         /* optional candidate lists */

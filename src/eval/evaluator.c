@@ -467,6 +467,8 @@ typedef struct scratch {
     double *ideal;   /* their gains, sorted descending */
     uint8_t *lrel;   /* k_max: relevance per list position */
     double *lgain;   /* k_max: gain per list position */
+    int32_t *nanp;   /* candidate positions with a NaN score, ascending */
+    int32_t *excl2;  /* excl merged with nanp */
     int64_t *qkey;   /* per candidate position: order key (full ranking) */
     uint8_t *qrel;   /* per candidate position: relevant */
 } scratch;
@@ -486,6 +488,8 @@ static void scratch_free(scratch *s)
     recnn__free(s->lgain);
     recnn__free(s->qkey);
     recnn__free(s->qrel);
+    recnn__free(s->nanp);
+    recnn__free(s->excl2);
     memset(s, 0, sizeof *s);
 }
 
@@ -509,7 +513,9 @@ static int scratch_init(scratch *s, const recnn_evaluator *e, int64_t max_excl,
     size_t nq = e->cand_ptr ? (size_t)(max_cand ? max_cand : 1) : ni;
     s->qkey = recnn__alloc(nq, sizeof *s->qkey);
     s->qrel = recnn__alloc(nq, sizeof *s->qrel);
-    if (!s->qkey || !s->qrel || (need_row && !s->row) || !s->cs || !s->excl || !s->list || !s->mark ||
+    s->nanp = recnn__alloc(nq, sizeof *s->nanp);
+    s->excl2 = recnn__alloc(nq, sizeof *s->excl2);
+    if (!s->qkey || !s->qrel || !s->nanp || !s->excl2 || (need_row && !s->row) || !s->cs || !s->excl || !s->list || !s->mark ||
         !s->relv || !s->rel || !s->keys || !s->ideal || !s->lrel || !s->lgain) {
         scratch_free(s);
         return RECNN_E_NOMEM;
@@ -693,7 +699,33 @@ static int eval_user(recnn_evaluator *e, const evcfg *c, const source *src, scra
         }
     }
     /* top k_max */
-    int64_t n_list = recnn__topk(ps, npos, k_max, s->excl, nex, s->list);
+    /* NaN scores rank last, among themselves by position (the tie
+     * policy).  They are excluded from the heap selection and appended in
+     * position order when fewer than k_max numbers are candidates. */
+    int64_t nnan = 0;
+    for (int64_t p = 0, x = 0; p < npos; p++) {
+        if (!isnan(ps[p]))
+            continue;
+        while (x < nex && s->excl[x] < p)
+            x++;
+        if (x < nex && s->excl[x] == p)
+            continue;
+        s->nanp[nnan++] = (int32_t)p;
+    }
+    const int32_t *ex = s->excl;
+    int64_t nex2 = nex;
+    if (nnan) {
+        int64_t a = 0, b = 0;
+        nex2 = 0;
+        while (a < nex || b < nnan)
+            s->excl2[nex2++] = b >= nnan || (a < nex && s->excl[a] < s->nanp[b])
+                                   ? s->excl[a++]
+                                   : s->nanp[b++];
+        ex = s->excl2;
+    }
+    int64_t n_list = recnn__topk(ps, npos, k_max, ex, nex2, s->list);
+    for (int64_t b = 0; b < nnan && n_list < k_max; b++)
+        s->list[n_list++] = s->nanp[b];
     int32_t *lst = e->lists + u * (int64_t)k_max;
     for (int64_t j = 0; j < n_list; j++) {
         int32_t i = cand ? cand[s->list[j]] : s->list[j];
