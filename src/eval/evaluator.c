@@ -38,6 +38,8 @@ struct recnn_evaluator {
     int32_t *pop;          /* training users per item (n_items), NULL w/o train */
     int64_t n_train_users; /* users with >= 1 training rating */
     double *selfinfo;      /* log2(n_train_users / max(pop, 1)), NULL w/o train */
+    int32_t *never;        /* items without training ratings, ascending */
+    int64_t n_never;
 
     /* explicit candidates (sorted, unique per user), NULL when unset */
     int64_t *cand_ptr;
@@ -322,6 +324,7 @@ RECNN_API void recnn_evaluator_free(recnn_evaluator *e)
     clear_results(e);
     recnn__free(e->pop);
     recnn__free(e->selfinfo);
+    recnn__free(e->never);
     recnn__free(e->cand_ptr);
     recnn__free(e->cand_item);
     recnn__dataset_release(e->train);
@@ -356,7 +359,8 @@ RECNN_API int recnn_evaluator_create(recnn_evaluator **out, const recnn_dataset 
         size_t ni = (size_t)(e->n_items ? e->n_items : 1);
         e->pop = recnn__calloc(ni, sizeof *e->pop);
         e->selfinfo = recnn__alloc(ni, sizeof *e->selfinfo);
-        if (!e->pop || !e->selfinfo) {
+        e->never = recnn__alloc(ni, sizeof *e->never);
+        if (!e->pop || !e->selfinfo || !e->never) {
             recnn_evaluator_free(e);
             return recnn__fail(RECNN_E_NOMEM, "evaluator: out of memory");
         }
@@ -367,6 +371,8 @@ RECNN_API int recnn_evaluator_create(recnn_evaluator **out, const recnn_dataset 
         for (int64_t u = 0; u < e->n_users; u++)
             e->n_train_users += train->row_ptr[u + 1] > train->row_ptr[u];
         for (int64_t i = 0; i < e->n_items; i++) {
+            if (e->pop[i] == 0)
+                e->never[e->n_never++] = (int32_t)i;
             double p = e->pop[i] > 0 ? (double)e->pop[i] : 1.0;
             e->selfinfo[i] = e->n_train_users > 0 ? log2((double)e->n_train_users / p)
                                                   : NAN;
@@ -684,18 +690,19 @@ static int eval_user(recnn_evaluator *e, const evcfg *c, const source *src, scra
         ps = row;
         npos = e->n_items;
         /* merge the user's training items with the never-rated items */
-        int64_t a = 0;
-        const int64_t na = excl_train ? ntrow : 0;
-        for (int32_t i = 0; i < (int32_t)npos && (a < na || skip); i++) {
-            bool x = false;
-            while (a < na && trow[a] < i)
-                a++;
-            if (a < na && trow[a] == i)
-                x = true;
-            if (skip && e->pop[i] == 0)
-                x = true;
-            if (x)
-                s->excl[nex++] = i;
+        const int64_t na = excl_train ? ntrow : 0, nb = skip ? e->n_never : 0;
+        int64_t a = 0, b = 0;
+        while (a < na || b < nb) {
+            int32_t x;
+            if (b >= nb || (a < na && trow[a] < e->never[b]))
+                x = trow[a++];
+            else if (a >= na || e->never[b] < trow[a])
+                x = e->never[b++];
+            else {
+                x = trow[a++];
+                b++;
+            }
+            s->excl[nex++] = x;
         }
     }
     /* top k_max */
