@@ -4,7 +4,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 /* ---- creation helpers -------------------------------------------------- */
@@ -602,17 +601,19 @@ static int slice_threads(int64_t units, int64_t work)
     return nt < 1 ? 1 : nt;
 }
 
-static inline void slice_of(int64_t units, int nt, int t, int64_t *c0, int64_t *c1)
+/* Slice width: 128 floats (two 4 KiB pages hold 8 rows' slices), or
+ * narrower when that leaves threads idle; always a multiple of 16 floats
+ * (one cache line).  Slices are handed out dynamically, so a preempted
+ * thread does not stall the others; the result does not depend on which
+ * thread ran which slice. */
+static int64_t slice_width(int64_t units, int nt)
 {
-    /* multiples of 16 floats (one cache line) except the last */
-    int64_t chunk = (units + nt - 1) / nt;
-    chunk = (chunk + 15) / 16 * 16;
-    *c0 = t * chunk;
-    *c1 = *c0 + chunk;
-    if (*c0 > units)
-        *c0 = units;
-    if (*c1 > units)
-        *c1 = units;
+    int64_t w = 128;
+    if ((units + w - 1) / w < nt) {
+        w = (units + nt - 1) / nt;
+        w = (w + 15) / 16 * 16;
+    }
+    return w < 16 ? 16 : w;
 }
 
 /* ---- sparse-input ------------------------------------------------------- */
@@ -642,6 +643,7 @@ int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
         for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
             const float v = x->val ? x->val[k] : 1.0f;
             const float *restrict w = W + (int64_t)x->idx[k] * U;
+#pragma omp simd
             for (int64_t u = 0; u < U; u++)
                 yr[u] += v * w[u];
         }
@@ -670,16 +672,17 @@ int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy
     }
     int64_t nnz = recnn__csr_nnz(x);
     int nt = slice_threads(U, nnz * U);
-#pragma omp parallel num_threads(nt)
-    {
-        int64_t c0, c1;
-        slice_of(U, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+    int64_t sw = slice_width(U, nt), ns = (U + sw - 1) / sw;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (int64_t sl = 0; sl < ns; sl++) {
+        int64_t c0 = sl * sw, c1 = c0 + sw < U ? c0 + sw : U;
         for (int64_t r = 0; r < n; r++) {
             int64_t s = x->sel ? x->sel[r] : r;
             const float *restrict g = gy + r * U;
             for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
                 const float v = x->val ? x->val[k] : 1.0f;
                 float *restrict d = dW + (int64_t)x->idx[k] * U;
+#pragma omp simd
                 for (int64_t u = c0; u < c1; u++)
                     d[u] += v * g[u];
             }
@@ -720,6 +723,7 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
             int64_t j = pos->idx[k];
             const float *restrict w = W + j * D;
             float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
             for (int64_t u = 0; u < D; u++)
                 acc += hr[u] * w[u];
             yr[t] = acc + (bias ? bias[j] : 0.0f);
@@ -755,6 +759,7 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
             for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
                 const float c = gr[t];
                 const float *restrict w = W + (int64_t)pos->idx[k] * D;
+#pragma omp simd
                 for (int64_t u = 0; u < D; u++)
                     g[u] += c * w[u];
             }
@@ -774,10 +779,10 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
         }
     }
     int nt = slice_threads(D, nnz * D);
-#pragma omp parallel num_threads(nt)
-    {
-        int64_t c0, c1;
-        slice_of(D, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+    int64_t sw = slice_width(D, nt), ns = (D + sw - 1) / sw;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (int64_t sl = 0; sl < ns; sl++) {
+        int64_t c0 = sl * sw, c1 = c0 + sw < D ? c0 + sw : D;
         for (int64_t r = 0; r < n; r++) {
             int64_t s = pos->sel ? pos->sel[r] : r;
             const float *restrict hr = h + r * D;
@@ -785,6 +790,7 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
             for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
                 const float c = gr[t];
                 float *restrict d = dW + (int64_t)pos->idx[k] * D;
+#pragma omp simd
                 for (int64_t u = c0; u < c1; u++)
                     d[u] += c * hr[u];
             }
@@ -829,13 +835,14 @@ int recnn__embedding_backward(recnn__layer *l, int64_t n, const int32_t *ids,
         recnn__param_touch(p, ids[r]);
     }
     int nt = slice_threads(D, n * D);
-#pragma omp parallel num_threads(nt)
-    {
-        int64_t c0, c1;
-        slice_of(D, omp_get_num_threads(), omp_get_thread_num(), &c0, &c1);
+    int64_t sw = slice_width(D, nt), ns = (D + sw - 1) / sw;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (int64_t sl = 0; sl < ns; sl++) {
+        int64_t c0 = sl * sw, c1 = c0 + sw < D ? c0 + sw : D;
         for (int64_t r = 0; r < n; r++) {
             float *restrict d = p->g + (int64_t)ids[r] * D;
             const float *restrict g = gy + r * D;
+#pragma omp simd
             for (int64_t u = c0; u < c1; u++)
                 d[u] += g[u];
         }
