@@ -1394,6 +1394,83 @@ START_TEST(test_ml100k_popularity)
 }
 END_TEST
 
+/* ========================= with the data protocols ======================= */
+
+typedef struct oracle_ctx {
+    const recnn_dataset *test;
+    int sign; /* +1: held-out items first; -1: held-out items last */
+} oracle_ctx;
+
+static int oracle_cb(int64_t u, float *scores, void *ctx)
+{
+    const oracle_ctx *o = ctx;
+    for (int64_t i = 0; i < o->test->n_items; i++)
+        scores[i] = (float)((i * 7919) % 101) / 1000.0f; /* in [0, 0.1] */
+    for (int64_t k = o->test->row_ptr[u]; k < o->test->row_ptr[u + 1]; k++)
+        scores[o->test->item[k]] = o->sign > 0 ? 1.0f : -1.0f;
+    return 0;
+}
+
+START_TEST(test_leave_one_out_candidates)
+{
+    /* Leave-one-out + 20 sampled negatives per user (issue 3's sampler),
+     * scored by an oracle that puts the held-out item first: HR@1 = NDCG@10
+     * = MRR = AUC = 1.  Scored last instead: with 20 negatives HR@10 = 0,
+     * the whole-ranking MRR is 1/21 and AUC 0. */
+    int nu = 40, ni = 60;
+    recnn_rng r;
+    recnn__rng_seed(&r, 5);
+    size_t cap = (size_t)nu * (size_t)ni, n = 0;
+    int64_t *us = malloc(cap * sizeof *us), *is = malloc(cap * sizeof *is);
+    int64_t *ts = malloc(cap * sizeof *ts);
+    float *vs = malloc(cap * sizeof *vs);
+    for (int u = 0; u < nu; u++)
+        for (int i = 0; i < ni; i++)
+            if (recnn__rng_uniform(&r) < 0.2 || i == u) {
+                us[n] = u;
+                is[n] = i;
+                ts[n] = (int64_t)recnn__rng_below(&r, 1000000);
+                vs[n] = (float)(1 + recnn__rng_below(&r, 5));
+                n++;
+            }
+    recnn_dataset *d, *train, *test;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&d, n, us, is, vs, ts, 0, 0, 0), RECNN_OK);
+    recnn_split_options so;
+    recnn_split_options_init(&so);
+    ck_assert_int_eq(recnn_split_leave_one_out(d, &so, &train, &test), RECNN_OK);
+    recnn_candidates *c;
+    ck_assert_int_eq(recnn_candidates_sample(&c, train, test, 20, 3), RECNN_OK);
+    recnn_evaluator *e;
+    ck_assert_int_eq(recnn_evaluator_create(&e, train, test), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_set_candidates(e, recnn_candidates_n_users(c),
+                                                    recnn_candidates_offsets(c),
+                                                    recnn_candidates_items(c)),
+                     RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_configure(e, "k=1,10"), RECNN_OK);
+    oracle_ctx o = {test, 1};
+    ck_assert_int_eq(recnn_evaluator_run_fn(e, oracle_cb, &o), RECNN_OK);
+    ck_assert_int_gt(recnn_evaluator_n_counted(e), 30);
+    NEAR(val(e, RECNN_METRIC_HR, 1), 1.0, 0);
+    NEAR(val(e, RECNN_METRIC_NDCG, 10), 1.0, 0);
+    NEAR(val(e, RECNN_METRIC_MRR, 0), 1.0, 0);
+    NEAR(val(e, RECNN_METRIC_AUC, 0), 1.0, 0);
+    o.sign = -1;
+    ck_assert_int_eq(recnn_evaluator_run_fn(e, oracle_cb, &o), RECNN_OK);
+    NEAR(val(e, RECNN_METRIC_HR, 10), 0.0, 0);
+    NEAR(val(e, RECNN_METRIC_MRR, 0), 1.0 / 21, 1e-12);
+    NEAR(val(e, RECNN_METRIC_AUC, 0), 0.0, 0);
+    recnn_evaluator_free(e);
+    recnn_candidates_free(c);
+    recnn_dataset_free(d);
+    recnn_dataset_free(train);
+    recnn_dataset_free(test);
+    free(us);
+    free(is);
+    free(ts);
+    free(vs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -1421,6 +1498,7 @@ static Suite *suite(void)
     tcase_add_test(e, test_naive_agreement);
     tcase_add_test(e, test_parallel_determinism);
     tcase_add_test(e, test_ml100k_popularity);
+    tcase_add_test(e, test_leave_one_out_candidates);
     suite_add_tcase(s, e);
     return s;
 }
