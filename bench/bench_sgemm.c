@@ -12,7 +12,8 @@
  * other processes on a shared machine).  2·M·N·K flops per call.
  *
  * Usage: bench_sgemm [--threads N] [--seed S] [--scale] [--quick]
- * (--scale is accepted and changes nothing: sgemm has no scale part.) */
+ * or env RECNN_THREADS / RECNN_BENCH_SEED (what bench/harness.py sets);
+ * --scale / RECNN_BENCH_SCALE change nothing: sgemm has no scale part. */
 #include <recnn.h>
 
 #include <cblas.h>
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
     const char *env = getenv("RECNN_THREADS");
     if (env)
         threads = atoi(env);
+    if ((env = getenv("RECNN_BENCH_SEED")) != NULL)
+        seed = strtoull(env, NULL, 10);
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--threads") && a + 1 < argc)
             threads = atoi(argv[++a]);
