@@ -793,6 +793,44 @@ START_TEST(test_loss_values)
 }
 END_TEST
 
+typedef struct {
+    recnn__csr x;
+    float *y;
+} csrctx;
+
+static double csr_obj(void *p)
+{
+    csrctx *c = p;
+    return recnn__loss_mse_csr(&c->x, c->y, 0.3f, NULL);
+}
+
+START_TEST(test_loss_mse_csr)
+{
+    /* rows selected out of order: targets follow the batch order */
+    int64_t ptr[4] = {10, 12, 12, 15};
+    int32_t idx[15] = {0};
+    float val[15] = {0};
+    val[10] = 4;
+    val[11] = 1;
+    val[12] = 5;
+    val[13] = 3;
+    val[14] = 2;
+    int32_t sel[3] = {2, 0, 1};
+    recnn__csr x = {3, ptr, idx, val, sel};
+    float tv[5];
+    ck_assert_int_eq(recnn__csr_gather(&x, tv), 5);
+    const float want[5] = {5, 3, 2, 4, 1};
+    for (int k = 0; k < 5; k++)
+        ck_assert_float_eq(tv[k], want[k]);
+    float y[5], g[5];
+    fill_uniform(y, 5, 0, 6);
+    double l = recnn__loss_mse_csr(&x, y, 0.3f, g);
+    ck_assert(fabs(l - recnn__loss_mse(5, y, tv, NULL, 0.3f, NULL)) < 1e-9);
+    csrctx c = {x, y};
+    ck_assert_int_eq(check_grad("mse_csr", csr_obj, &c, y, 5, g), 0);
+}
+END_TEST
+
 START_TEST(test_params_l2_lazy)
 {
     /* sparse params: the L2 gradient is added on touched rows only */
@@ -908,6 +946,7 @@ int main(void)
     tcase_add_test(tc, test_grad_embedding);
     tcase_add_test(tc, test_grad_losses);
     tcase_add_test(tc, test_loss_values);
+    tcase_add_test(tc, test_loss_mse_csr);
     tcase_add_test(tc, test_params_l2_lazy);
     tcase_add_test(tc, test_init);
     tcase_add_test(tc, test_scatter_determinism);

@@ -19,6 +19,22 @@ double recnn__loss_mse(int64_t n, const float *pred, const float *target,
     return scale * s;
 }
 
+double recnn__loss_mse_csr(const recnn__csr *x, const float *y, float scale, float *grad)
+{
+    double s = 0;
+    int64_t k = 0;
+    for (int64_t r = 0; r < x->n; r++) {
+        int64_t sr = x->sel ? x->sel[r] : r;
+        for (int64_t q = x->ptr[sr]; q < x->ptr[sr + 1]; q++, k++) {
+            double e = (double)y[k] - (x->val ? x->val[q] : 1.0f);
+            s += e * e;
+            if (grad)
+                grad[k] = (float)(2.0 * scale * e);
+        }
+    }
+    return scale * s;
+}
+
 double recnn__loss_masked_mse(int64_t dim, const float *y, const recnn__csr *obs,
                               float unobs_w, float unobs_t, float scale, float *grad)
 {

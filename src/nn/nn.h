@@ -52,6 +52,9 @@ int64_t recnn__csr_nnz(const recnn__csr *x);
 /* off[0..n]: where batch row r starts in the concatenated order of the
  * batch's entries (off[0] = 0, off[n] = nnz).  Returns nnz. */
 int64_t recnn__csr_offsets(const recnn__csr *x, int64_t *off);
+/* Copies the batch's values in batch order (out has nnz floats; 1 for
+ * val == NULL).  Returns nnz. */
+int64_t recnn__csr_gather(const recnn__csr *x, float *out);
 
 /* ---- parameters ---------------------------------------------------------- */
 
@@ -306,6 +309,10 @@ int recnn__merge_backward(recnn__layer *l, int64_t n, const float *a, const floa
 /* scale * sum_k w_k (p_k - t_k)^2 (masked MSE over listed positions). */
 double recnn__loss_mse(int64_t n, const float *pred, const float *target,
                        const float *weight, float scale, float *grad);
+/* The same over a sparse batch's entries in batch order (y as produced by
+ * recnn__masked_forward with pos = x): scale * sum_k (y_k - val_k)^2, no
+ * gather of the targets needed (val NULL = 1). */
+double recnn__loss_mse_csr(const recnn__csr *x, const float *y, float scale, float *grad);
 /* Dense output y (obs->n rows x dim) against the observed entries of obs
  * (a CSR batch: columns + ratings; val NULL = 1):
  *   scale * ( sum_obs (y - r)^2 + unobs_w * sum_unobserved (y - unobs_t)^2 )

@@ -27,6 +27,17 @@ int64_t recnn__csr_offsets(const recnn__csr *x, int64_t *off)
     return off[x->n];
 }
 
+int64_t recnn__csr_gather(const recnn__csr *x, float *out)
+{
+    int64_t k = 0;
+    for (int64_t r = 0; r < x->n; r++) {
+        int64_t s = x->sel ? x->sel[r] : r;
+        for (int64_t q = x->ptr[s]; q < x->ptr[s + 1]; q++)
+            out[k++] = x->val ? x->val[q] : 1.0f;
+    }
+    return k;
+}
+
 /* ---- parameters -------------------------------------------------------- */
 
 recnn__param recnn__param_make(const char *name, float *w, float *g, int64_t count,
