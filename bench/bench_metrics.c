@@ -1,14 +1,26 @@
 /* bench_metrics: speed of the evaluator (issue 5 target: top-10 metrics for
  * 943 users x 1682 items from a given score matrix in < 50 ms on one core).
  *
- *   bench_metrics [repeats]
+ *   bench_metrics [--threads N] [--seed S] [--repeats R]
  *
- * Prints one JSON object per line on stdout.  The data: a synthetic
- * ML-100K-shaped set (943 x 1682, ~100k ratings, power-law item
- * popularity, per-user 80/20 random split) and, when present, ML-100K's
- * u.data from ${RECNN_DATA_DIR:-../shared/datasets}/ml-100k split the same
- * way.  Scores: a uniform random matrix (seeded).  Each case is run once
- * to warm up, then `repeats` times (default 15); min and median wall ms. */
+ * Follows the JSON convention of docs/PERFORMANCE.md section 5: stdout has
+ * only JSON lines, "bench":"bench_metrics", long form figures.  Environment:
+ * RECNN_THREADS (thread budget), RECNN_BENCH_SEED, RECNN_BENCH_SCALE (no
+ * scale part: one skip line), RECNN_DATA_DIR.
+ *
+ * Data: a synthetic ML-100K-shaped set (943 x 1682, ~84k ratings,
+ * power-law item popularity) and, when present, ML-100K's u.data; each
+ * split 80/20 at random (seeded).  Scores: a uniform random matrix
+ * (seeded).  Figures (model "evaluator", metric "eval_seconds" = median
+ * wall time of one run_matrix over `repeats` runs after a warm-up, at the
+ * thread budget; cpu_seconds = median process CPU time):
+ *   topk10        k=10, every metric incl. AUC and whole-ranking MRR
+ *   topk10_no_auc k=10, full_ranking=0
+ *   topk5_10_20   three cut-offs in one pass
+ *   loo_99neg     candidate lists of 1 held-out + 99 sampled negatives
+ * plus a checksum of the topk10 per-user values (determinism), and on
+ * ML-100K the ncf-movielens popularity check (model "popularity", variant
+ * "chrono75": p@10, r@10, map@10, ndcg@10; see docs/METRICS.md section 7). */
 #include "core/core.h"
 #include "data/dataset.h"
 
@@ -37,6 +49,30 @@ static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Prints s as a JSON string (quotes and backslashes escaped, control
+ * characters dropped). */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        if ((unsigned char)*s >= 0x20)
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_error(const char *what)
+{
+    printf("{\"bench\":\"bench_metrics\",\"error\":");
+    char buf[1200];
+    snprintf(buf, sizeof buf, "%s: %s", what, recnn_last_error());
+    json_str(buf);
+    printf("}\n");
+    fflush(stdout);
 }
 
 /* Splits d per user: each rating to test with probability 0.2 (seeded). */
@@ -154,16 +190,18 @@ static recnn_dataset *load_ml100k(int with_times)
     return d;
 }
 
-/* Times run_matrix under `settings`; prints one JSON line. */
-static void bench_case(const char *name, const char *data, recnn_dataset *train,
+/* Times run_matrix under `settings`; prints one figure line (and a
+ * checksum line when `checksum`). */
+static void bench_case(const char *variant, const char *data, recnn_dataset *train,
                        recnn_dataset *test, const float *S, const char *settings,
-                       int repeats, const int64_t *cptr, const int64_t *citem)
+                       int repeats, const int64_t *cptr, const int64_t *citem,
+                       int checksum)
 {
     recnn_evaluator *e;
     if (recnn_evaluator_create(&e, train, test) ||
         recnn_evaluator_configure(e, settings) ||
         (cptr && recnn_evaluator_set_candidates(e, train->n_users, cptr, citem))) {
-        printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, recnn_last_error());
+        print_error(variant);
         return;
     }
     double *ms = malloc((size_t)repeats * sizeof *ms);
@@ -172,11 +210,11 @@ static void bench_case(const char *name, const char *data, recnn_dataset *train,
     for (int r = 0; r < repeats && st == RECNN_OK; r++) {
         double t0 = recnn__now(), c0 = cpu_now();
         st = recnn_evaluator_run_matrix(e, S, train->n_users, train->n_items);
-        ms[r] = (recnn__now() - t0) * 1e3;
-        cpu[r] = (cpu_now() - c0) * 1e3;
+        ms[r] = recnn__now() - t0;
+        cpu[r] = cpu_now() - c0;
     }
     if (st) {
-        printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, recnn_last_error());
+        print_error(variant);
         free(ms);
         free(cpu);
         recnn_evaluator_free(e);
@@ -184,25 +222,29 @@ static void bench_case(const char *name, const char *data, recnn_dataset *train,
     }
     qsort(ms, (size_t)repeats, sizeof *ms, cmp_dbl);
     qsort(cpu, (size_t)repeats, sizeof *cpu, cmp_dbl);
-    double p, ndcg, map, rec, auc = NAN, hr;
-    recnn_evaluator_value(e, RECNN_METRIC_PRECISION, 10, &p);
-    recnn_evaluator_value(e, RECNN_METRIC_NDCG, 10, &ndcg);
-    recnn_evaluator_value(e, RECNN_METRIC_MAP, 10, &map);
-    recnn_evaluator_value(e, RECNN_METRIC_RECALL, 10, &rec);
-    recnn_evaluator_value(e, RECNN_METRIC_HR, 10, &hr);
-    if (strstr(settings, "full_ranking=0") == NULL)
-        recnn_evaluator_value(e, RECNN_METRIC_AUC, 0, &auc);
-    printf("{\"bench\":\"%s\",\"data\":\"%s\",\"users\":%lld,\"items\":%lld,"
-           "\"train\":%lld,\"test\":%lld,\"settings\":\"%s\",\"counted\":%lld,"
-           "\"ms_min\":%.3f,\"ms_median\":%.3f,\"cpu_ms_min\":%.3f,\"cpu_ms_median\":%.3f,"
-           "\"repeats\":%d,"
-           "\"precision@10\":%.6f,\"recall@10\":%.6f,\"map@10\":%.6f,"
-           "\"ndcg@10\":%.6f,\"hr@10\":%.6f,\"auc\":%.6f,\"target_ms\":50}\n",
-           name, data, (long long)train->n_users, (long long)train->n_items,
-           (long long)train->n_ratings, (long long)test->n_ratings, settings,
-           (long long)recnn_evaluator_n_counted(e), ms[0], ms[repeats / 2], cpu[0],
-           cpu[repeats / 2], repeats, p,
-           rec, map, ndcg, hr, auc);
+    printf("{\"bench\":\"bench_metrics\",\"model\":\"evaluator\",\"data\":\"%s\","
+           "\"variant\":\"%s\",\"metric\":\"eval_seconds\",\"value\":%.6f,\"unit\":\"s\","
+           "\"threads\":%d,\"cpu_seconds\":%.6f,\"min_seconds\":%.6f,\"repeats\":%d,"
+           "\"users\":%lld,\"items\":%lld,\"ratings\":%lld,\"test_users\":%lld,"
+           "\"settings\":\"%s\",\"target_seconds\":0.05}\n",
+           data, variant, ms[repeats / 2], recnn_get_num_threads(), cpu[repeats / 2], ms[0],
+           repeats, (long long)train->n_users, (long long)train->n_items,
+           (long long)(train->n_ratings + test->n_ratings),
+           (long long)recnn_evaluator_n_counted(e), settings);
+    if (checksum) {
+        /* CRC-32C of the per-user NDCG@10 and AUC values (bit patterns) */
+        size_t nu = (size_t)train->n_users;
+        double *v = malloc(nu * sizeof *v);
+        uint32_t crc = 0;
+        if (v && recnn_evaluator_user_values(e, RECNN_METRIC_NDCG, 10, v, (int64_t)nu) == 0)
+            crc = recnn__crc32c(crc, v, nu * sizeof *v);
+        if (v && recnn_evaluator_user_values(e, RECNN_METRIC_AUC, 0, v, (int64_t)nu) == 0)
+            crc = recnn__crc32c(crc, v, nu * sizeof *v);
+        free(v);
+        printf("{\"bench\":\"bench_metrics\",\"model\":\"evaluator\",\"data\":\"%s\","
+               "\"variant\":\"%s\",\"checksum\":\"%08x\"}\n",
+               data, variant, (unsigned)crc);
+    }
     fflush(stdout);
     free(ms);
     free(cpu);
@@ -247,31 +289,26 @@ static void ncf_lists(const recnn_dataset *train, const recnn_dataset *test, uin
     free(rated);
 }
 
-static void bench_data(const char *data, recnn_dataset *d, int repeats)
+static void bench_data(const char *data, recnn_dataset *d, int repeats, uint64_t seed)
 {
     recnn_dataset *train, *test;
-    if (split(d, 42, &train, &test)) {
-        printf("{\"bench\":\"split\",\"error\":\"%s\"}\n", recnn_last_error());
+    if (split(d, seed, &train, &test)) {
+        print_error("split");
         return;
     }
     size_t cells = (size_t)train->n_users * (size_t)train->n_items;
     float *S = malloc(cells * sizeof *S);
     recnn_rng r;
-    recnn__rng_seed(&r, 7);
+    recnn__rng_stream(&r, seed, 1);
     for (size_t k = 0; k < cells; k++)
         S[k] = recnn__rng_uniformf(&r);
-    bench_case("topk10_1thread", data, train, test, S, "k=10 threads=1", repeats, NULL,
-               NULL);
-    bench_case("topk10_1thread_no_auc", data, train, test, S,
-               "k=10 threads=1 full_ranking=0", repeats, NULL, NULL);
-    bench_case("topk5_10_20_1thread", data, train, test, S, "k=5,10,20 threads=1", repeats,
-               NULL, NULL);
-    bench_case("topk10_all_threads", data, train, test, S, "k=10 threads=0", repeats, NULL,
-               NULL);
+    bench_case("topk10", data, train, test, S, "k=10", repeats, NULL, NULL, 1);
+    bench_case("topk10_no_auc", data, train, test, S, "k=10 full_ranking=0", repeats, NULL,
+               NULL, 0);
+    bench_case("topk5_10_20", data, train, test, S, "k=5,10,20", repeats, NULL, NULL, 0);
     int64_t *cptr, *citem;
-    ncf_lists(train, test, 9, &cptr, &citem);
-    bench_case("loo_99neg_1thread", data, train, test, S, "k=10 threads=1 exclude_train=1",
-               repeats, cptr, citem);
+    ncf_lists(train, test, seed + 2, &cptr, &citem);
+    bench_case("loo_99neg", data, train, test, S, "k=10", repeats, cptr, citem, 0);
     free(cptr);
     free(citem);
     free(S);
@@ -322,22 +359,25 @@ static void popularity_reference(recnn_dataset *d)
     if (!train || !test || recnn_model_create(&m, "popularity") ||
         recnn_model_fit(m, train, NULL) || recnn_evaluator_create(&e, train, test) ||
         recnn_evaluator_run_model(e, m)) {
-        printf("{\"bench\":\"popularity_reference\",\"error\":\"%s\"}\n",
-               recnn_last_error());
+        print_error("popularity_reference");
     } else {
-        double ms = (recnn__now() - t0) * 1e3, v[4];
+        double ms = recnn__now() - t0, v[4];
         int ids[4] = {RECNN_METRIC_MAP, RECNN_METRIC_NDCG, RECNN_METRIC_PRECISION,
                       RECNN_METRIC_RECALL};
-        for (int j = 0; j < 4; j++)
+        const char *names[4] = {"map@10", "ndcg@10", "p@10", "r@10"};
+        const double ref[4] = {0.029, 0.139, 0.129, 0.066};
+        for (int j = 0; j < 4; j++) {
             recnn_evaluator_value(e, ids[j], 10, &v[j]);
-        printf("{\"bench\":\"popularity_reference\",\"data\":\"ml-100k\","
-               "\"protocol\":\"chrono 75/25, unseen dropped\",\"train\":%lld,"
-               "\"test\":%lld,\"counted\":%lld,\"map@10\":%.6f,\"ndcg@10\":%.6f,"
-               "\"precision@10\":%.6f,\"recall@10\":%.6f,\"reference\":{\"map@10\":0.029,"
-               "\"ndcg@10\":0.139,\"precision@10\":0.129,\"recall@10\":0.066},"
-               "\"fit_and_eval_ms\":%.3f}\n",
-               (long long)train->n_ratings, (long long)test->n_ratings,
-               (long long)recnn_evaluator_n_counted(e), v[0], v[1], v[2], v[3], ms);
+            printf("{\"bench\":\"bench_metrics\",\"model\":\"popularity\","
+                   "\"data\":\"ml-100k\",\"variant\":\"chrono75\",\"metric\":\"%s\","
+                   "\"value\":%.6f,\"threads\":%d,\"test_users\":%lld,"
+                   "\"recommenders_reference\":%.3f,\"fit_and_eval_seconds\":%.4f,"
+                   "\"note\":\"per-user chrono 75/25 (time, item id ties), unseen "
+                   "test users/items dropped; see docs/METRICS.md 7\"}\n",
+                   names[j], v[j], recnn_get_num_threads(),
+                   (long long)recnn_evaluator_n_counted(e), ref[j], ms);
+        }
+        fflush(stdout);
     }
     recnn_evaluator_free(e);
     recnn_model_free(m);
@@ -347,26 +387,51 @@ static void popularity_reference(recnn_dataset *d)
 
 int main(int argc, char **argv)
 {
-    int repeats = argc > 1 ? atoi(argv[1]) : 15;
+    int repeats = 15, threads = 0;
+    uint64_t seed = 42;
+    const char *env = getenv("RECNN_THREADS");
+    if (env && *env)
+        threads = atoi(env);
+    env = getenv("RECNN_BENCH_SEED");
+    if (env && *env)
+        seed = strtoull(env, NULL, 10);
+    for (int a = 1; a + 1 < argc; a += 2) {
+        if (strcmp(argv[a], "--threads") == 0)
+            threads = atoi(argv[a + 1]);
+        else if (strcmp(argv[a], "--seed") == 0)
+            seed = strtoull(argv[a + 1], NULL, 10);
+        else if (strcmp(argv[a], "--repeats") == 0)
+            repeats = atoi(argv[a + 1]);
+    }
     if (repeats < 1)
         repeats = 1;
-    printf("{\"bench\":\"env\",\"threads\":%d,\"blas\":\"%s\"}\n", recnn_get_num_threads(),
-           recnn_blas_info());
-    recnn_dataset *d = synthetic(1);
+    recnn_set_num_threads(threads);
+    env = getenv("RECNN_BENCH_SCALE");
+    if (env && *env && strcmp(env, "0") != 0) {
+        printf("{\"bench\":\"bench_metrics\",\"skip\":\"no scale part (evaluation cost "
+               "is linear in users x items; see the ML-100K-shaped figures)\"}\n");
+        return 0;
+    }
+    fprintf(stderr, "bench_metrics: %d threads, BLAS %s\n", recnn_get_num_threads(),
+            recnn_blas_info());
+    recnn_dataset *d = synthetic(seed);
     if (!d) {
-        printf("{\"bench\":\"synthetic\",\"error\":\"%s\"}\n", recnn_last_error());
+        print_error("synthetic data");
         return 1;
     }
-    bench_data("synthetic-943x1682", d, repeats);
+    bench_data("synthetic-943x1682", d, repeats, seed);
     recnn_dataset_free(d);
     d = load_ml100k(1);
     if (d) {
-        bench_data("ml-100k", d, repeats);
+        bench_data("ml-100k", d, repeats, seed);
         popularity_reference(d);
         recnn_dataset_free(d);
     } else {
-        printf("{\"bench\":\"ml-100k\",\"skipped\":\"u.data not found under %s\"}\n",
-               data_dir());
+        printf("{\"bench\":\"bench_metrics\",\"skip\":");
+        char buf[1200];
+        snprintf(buf, sizeof buf, "ml-100k: u.data not found under %s", data_dir());
+        json_str(buf);
+        printf("}\n");
     }
     return 0;
 }
