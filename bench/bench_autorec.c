@@ -1,0 +1,231 @@
+/* AutoRec benchmark (JSON lines on stdout, see docs/PERFORMANCE.md).
+ *
+ * Default: ML-100K, random 90/10 split with 10 % of training as
+ * validation (seed), I-AutoRec k = 500, sigmoid/identity, lambda = 100 in
+ * the paper's objective (sum of squared errors + lambda/2 (|W|^2+|V|^2)):
+ *   variant "rprop": full-batch iRprop-, one step per epoch;
+ *   variant "adam":  mini-batches of 64 items, Adam lr 1e-3;
+ *   variant "u-rprop": U-AutoRec, full-batch RProp.
+ * Figures: epoch_seconds (median over epochs 2..), rmse (test, at the best
+ * validation epoch), valid_rmse, best_epoch; a checksum of the test
+ * predictions.
+ * --scale: I-AutoRec k = 500 on synthetic Netflix-size data (480,189 users
+ * x 17,770 items, 100M ratings): seconds per full-batch epoch and peak RSS.
+ *
+ *   bench_autorec [--threads N] [--seed S] [--scale] [--epochs N] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/core.h"
+#include "recnn.h"
+
+typedef struct trace {
+    int n;
+    double secs[4096];
+    int best_epoch;
+    double best_valid;
+    int verbose;
+} trace;
+
+static int on_epoch(const recnn_progress *p, void *ud)
+{
+    trace *t = ud;
+    if (t->n < 4096)
+        t->secs[t->n] = p->seconds;
+    t->n++;
+    if (p->improved) {
+        t->best_epoch = p->epoch;
+        t->best_valid = p->valid_metric;
+    }
+    if (t->verbose)
+        fprintf(stderr, "  epoch %d loss %.4f valid %.4f %.3f s\n", p->epoch, p->train_loss,
+                p->valid_metric, p->seconds);
+    return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_after_first(const trace *t)
+{
+    int n = t->n < 4096 ? t->n : 4096;
+    if (n <= 1)
+        return n ? t->secs[0] : NAN;
+    double *v = malloc(sizeof(double) * (size_t)(n - 1));
+    memcpy(v, t->secs + 1, sizeof(double) * (size_t)(n - 1));
+    qsort(v, (size_t)(n - 1), sizeof *v, cmp_d);
+    double m = (n - 1) % 2 ? v[(n - 1) / 2] : 0.5 * (v[(n - 1) / 2 - 1] + v[(n - 1) / 2]);
+    free(v);
+    return m;
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+static void fail(const char *what, int st)
+{
+    fprintf(stderr, "bench_autorec: %s: %s (%s)\n", what, recnn_strerror(st),
+            recnn_last_error());
+    exit(1);
+}
+
+static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epochs)
+{
+    recnn_dataset *d = NULL;
+    int st = recnn_dataset_load(&d, path, RECNN_FORMAT_AUTO, NULL);
+    if (st) {
+        printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
+               "\"skip\":\"ml-100k not found at %s\"}\n",
+               path);
+        return;
+    }
+    recnn_split_options so;
+    recnn_split_options_init(&so);
+    so.seed = seed;
+    so.test_fraction = 0.1;
+    so.valid_fraction = 0.1;
+    recnn_dataset *train, *valid, *test;
+    if ((st = recnn_split_random(d, &so, &train, &valid, &test)))
+        fail("split", st);
+    static const struct {
+        const char *variant, *settings;
+    } runs[] = {
+        {"rprop", "variant=item hidden=500 l2=100 optimizer=rprop patience=20"},
+        {"adam", "variant=item hidden=500 l2=100 optimizer=adam lr=0.001 batch=64 "
+                 "patience=5"},
+        {"u-rprop", "variant=user hidden=500 l2=100 optimizer=rprop patience=20"},
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        recnn_model *m = NULL;
+        char set[512];
+        snprintf(set, sizeof set, "%s seed=%llu epochs=%d", runs[r].settings,
+                 (unsigned long long)seed, max_epochs);
+        if ((st = recnn_model_create(&m, "autorec")) || (st = recnn_model_configure(m, set)))
+            fail(set, st);
+        trace *t = calloc(1, sizeof *t);
+        t->verbose = getenv("BENCH_VERBOSE") != NULL;
+        recnn_model_set_progress(m, on_epoch, t);
+        double t0 = recnn__now();
+        if ((st = recnn_model_fit(m, train, valid)))
+            fail("fit", st);
+        double fit_s = recnn__now() - t0;
+        recnn_rating_opts ro;
+        recnn_rating_opts_init(&ro);
+        recnn_rating_metrics rm;
+        rm.size = sizeof rm;
+        if ((st = recnn_rating_metrics_model(m, test, &ro, &rm)))
+            fail("metrics", st);
+        int64_t nt = recnn_dataset_n_ratings(test);
+        float *p = malloc((size_t)nt * sizeof *p);
+        if ((st = recnn_model_predict_dataset(m, test, p)))
+            fail("predict", st);
+        uint32_t crc = recnn__crc32c(0, p, (size_t)nt * sizeof *p);
+        printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
+               "\"variant\":\"%s\",\"epoch_seconds\":%.6f,\"rmse\":%.6f,\"valid_rmse\":%.6f,"
+               "\"fit_seconds\":%.3f,\"best_epoch\":%d,\"epochs\":%d,\"hidden\":500,"
+               "\"threads\":%d,\"seed\":%llu,\"note\":\"median epoch excluding the first; "
+               "lambda=100 in sum sq. err + lambda/2 |W|^2\"}\n",
+               runs[r].variant, median_after_first(t), rm.rmse, t->best_valid, fit_s,
+               t->best_epoch, t->n, threads, (unsigned long long)seed);
+        printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
+               "\"variant\":\"%s\",\"checksum\":\"%08x\"}\n",
+               runs[r].variant, crc);
+        fflush(stdout);
+        free(p);
+        free(t);
+        recnn_model_free(m);
+    }
+    recnn_dataset_free(train);
+    recnn_dataset_free(valid);
+    recnn_dataset_free(test);
+    recnn_dataset_free(d);
+}
+
+static void run_scale(int threads, uint64_t seed, int epochs)
+{
+    recnn_synthetic_options so;
+    recnn_synthetic_options_init(&so);
+    so.n_users = 480189;
+    so.n_items = 17770;
+    so.n_ratings = 100000000;
+    so.seed = seed;
+    so.n_genres = 0;
+    double t0 = recnn__now();
+    recnn_dataset *d = NULL;
+    int st = recnn_dataset_synthetic(&d, &so);
+    if (st)
+        fail("synthetic", st);
+    double gen_s = recnn__now() - t0;
+    fprintf(stderr, "bench_autorec: synthetic Netflix-size data in %.1f s, RSS %.0f MiB\n",
+            gen_s, peak_rss_mib());
+    recnn_model *m = NULL;
+    char set[256];
+    snprintf(set, sizeof set, "variant=item hidden=500 l2=100 epochs=%d seed=%llu", epochs,
+             (unsigned long long)seed);
+    if ((st = recnn_model_create(&m, "autorec")) || (st = recnn_model_configure(m, set)))
+        fail(set, st);
+    trace *t = calloc(1, sizeof *t);
+    t->verbose = 1;
+    recnn_model_set_progress(m, on_epoch, t);
+    t0 = recnn__now();
+    if ((st = recnn_model_fit(m, d, NULL)))
+        fail("fit", st);
+    double fit_s = recnn__now() - t0;
+    double mean = 0;
+    int n = t->n < 4096 ? t->n : 4096;
+    for (int e = 0; e < n; e++)
+        mean += t->secs[e];
+    mean /= n > 0 ? n : 1;
+    printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"synthetic-netflix\","
+           "\"variant\":\"rprop\",\"epoch_seconds\":%.3f,\"fit_seconds\":%.3f,"
+           "\"load_seconds\":%.3f,\"peak_rss_mib\":%.0f,\"epochs\":%d,\"hidden\":500,"
+           "\"users\":480189,\"items\":17770,\"ratings\":%lld,\"threads\":%d,"
+           "\"note\":\"mean full-batch epoch incl. the first; no validation set; "
+           "load_seconds = synthetic generation\"}\n",
+           mean, fit_s, gen_s, peak_rss_mib(), t->n,
+           (long long)recnn_dataset_n_ratings(d), threads);
+    free(t);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 0, scale = 0, epochs = 0;
+    uint64_t seed = 42;
+    const char *env = getenv("RECNN_THREADS");
+    if (env && *env)
+        threads = atoi(env);
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--threads") && a + 1 < argc)
+            threads = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+            seed = strtoull(argv[++a], NULL, 10);
+        else if (!strcmp(argv[a], "--epochs") && a + 1 < argc)
+            epochs = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--scale"))
+            scale = 1;
+    }
+    if (threads > 0)
+        recnn_set_num_threads(threads);
+    threads = recnn_get_num_threads();
+    if (scale) {
+        run_scale(threads, seed, epochs > 0 ? epochs : 3);
+        return 0;
+    }
+    const char *dir = getenv("RECNN_DATA_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", dir && *dir ? dir : "../shared/datasets");
+    run_ml100k(path, threads, seed, epochs > 0 ? epochs : 150);
+    return 0;
+}
