@@ -175,6 +175,15 @@ START_TEST(test_topk)
     ck_assert_int_eq(n, 6);
     ck_assert_int_eq(out[5], 2);
     ck_assert_int_eq(recnn__topk(s, 8, 0, NULL, 0, out), 0);
+    /* several NaNs: ordered among themselves by index, whatever k */
+    float t[6] = {NAN, 1.0f, NAN, NAN, 0.0f, NAN};
+    for (int64_t k = 3; k <= 6; k++) {
+        n = recnn__topk(t, 6, k, NULL, 0, out);
+        ck_assert_int_eq(n, k);
+        int32_t want[6] = {1, 4, 0, 2, 3, 5};
+        for (int64_t j = 0; j < k; j++)
+            ck_assert_int_eq(out[j], want[j]);
+    }
 }
 END_TEST
 

@@ -7,7 +7,7 @@
 static inline bool before(float sa, int32_t ia, float sb, int32_t ib)
 {
     if (isnan(sa))
-        return false;
+        return isnan(sb) && ia < ib;
     if (isnan(sb))
         return true;
     return sa > sb || (sa == sb && ia < ib);

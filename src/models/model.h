@@ -51,7 +51,8 @@ typedef struct recnn__model_vt {
      * 0 <= i < n_items); out[k] for pair k. */
     int (*predict)(const recnn_model *m, int64_t n, const int32_t *u,
                    const int32_t *i, float *out);
-    /* Scores of all n_items items for internal user u. */
+    /* Scores of all n_items items for internal user u.  Must be re-entrant:
+     * the evaluator calls it from several threads at once. */
     int (*score_user)(const recnn_model *m, int32_t u, float *scores);
     /* Fold-in scores for a new user's ratings (internal item indices);
      * NULL when the model cannot. */
