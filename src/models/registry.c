@@ -9,6 +9,10 @@ extern const recnn__model_vt recnn__vt_gmf, recnn__vt_mlp, recnn__vt_neumf;
 extern const recnn__model_vt recnn__vt_autorec;
 extern const recnn__model_vt recnn__vt_popularity;
 extern const recnn__model_vt recnn__vt_ease;
+extern const recnn__model_vt recnn__vt_mf;
+extern const recnn__model_vt recnn__vt_itemknn;
+extern const recnn__model_vt recnn__vt_userknn;
+extern const recnn__model_vt recnn__vt_knnbaseline;
 
 static const recnn__model_vt *const registry[] = {
     /* &recnn__vt_NAME, */
@@ -16,6 +20,10 @@ static const recnn__model_vt *const registry[] = {
     &recnn__vt_autorec,
     &recnn__vt_popularity,
     &recnn__vt_ease,
+    &recnn__vt_mf,
+    &recnn__vt_itemknn,
+    &recnn__vt_userknn,
+    &recnn__vt_knnbaseline,
     NULL,
 };
 
