@@ -118,6 +118,8 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
 int recnn__dense_create(recnn__layer **out, int64_t in, int64_t units, int bias,
                         int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "dense: NULL out");
     return linear_new(out, in, units, bias, max_batch, 0, 0, 0, "dense");
@@ -126,6 +128,8 @@ int recnn__dense_create(recnn__layer **out, int64_t in, int64_t units, int bias,
 int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias,
                          int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "sparse dense: NULL out");
     return linear_new(out, in, units, bias, max_batch, 0, 1, 0, "sparse dense");
@@ -134,6 +138,8 @@ int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias
 int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bias,
                          int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "masked output: NULL out");
     return linear_new(out, in, out_dim, bias, max_batch, 1, 0, 1, "masked output");
@@ -141,6 +147,8 @@ int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bi
 
 int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out || !enc || enc->kind != RECNN__L_LINEAR)
         return recnn__fail(RECNN_E_INVALID, "tied: the encoder must be a linear layer");
     recnn__layer *l;
@@ -170,6 +178,8 @@ int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t 
 
 int recnn__embedding_create(recnn__layer **out, int64_t n, int64_t dim, int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "embedding: NULL out");
     recnn__layer *l;
@@ -186,6 +196,8 @@ int recnn__embedding_create(recnn__layer **out, int64_t n, int64_t dim, int64_t 
 int recnn__act_create(recnn__layer **out, int act, int64_t dim, float alpha,
                       int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "activation: NULL out");
     if (act < RECNN__ACT_IDENTITY || act > RECNN__ACT_SOFTMAX)
@@ -203,6 +215,8 @@ int recnn__act_create(recnn__layer **out, int act, int64_t dim, float alpha,
 int recnn__apl_create(recnn__layer **out, int64_t dim, int hinges, int per_unit, float a0,
                       int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "apl: NULL out");
     if (hinges < 1 || hinges > 64)
@@ -233,6 +247,8 @@ int recnn__apl_create(recnn__layer **out, int64_t dim, int hinges, int per_unit,
 int recnn__dropout_create(recnn__layer **out, int64_t dim, float rate, uint64_t seed,
                           int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "dropout: NULL out");
     if (!(rate >= 0.0f && rate < 1.0f))
@@ -259,6 +275,8 @@ void recnn__dropout_fix_mask(recnn__layer *l, int fixed)
 
 int recnn__concat_create(recnn__layer **out, int64_t da, int64_t db, int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "concat: NULL out");
     recnn__layer *l;
@@ -273,6 +291,8 @@ int recnn__concat_create(recnn__layer **out, int64_t da, int64_t db, int64_t max
 
 int recnn__product_create(recnn__layer **out, int64_t dim, int64_t max_batch)
 {
+    if (out)
+        *out = NULL;
     if (!out)
         return recnn__fail(RECNN_E_INVALID, "product: NULL out");
     recnn__layer *l;
