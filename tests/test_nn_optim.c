@@ -248,6 +248,32 @@ START_TEST(test_clipping)
 }
 END_TEST
 
+START_TEST(test_clipping_large)
+{
+    /* a buffer large enough for the parallel norm path */
+    enum { N = 100000 };
+    float *w = calloc(N, sizeof(float)), *g = malloc(N * sizeof(float));
+    for (int i = 0; i < N; i++)
+        g[i] = 0.01f;
+    recnn__param p = recnn__param_make("w", w, g, N, 0, 0);
+    recnn__optim *o;
+    ck_assert_int_eq(recnn__optim_create(&o, RECNN__OPT_SGD, 1.0), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add(o, &p), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_set(o, "clip_norm", 1.0), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_step(o), RECNN_OK);
+    /* norm 0.01 * sqrt(1e5) = 3.16227766; each value becomes 1/sqrt(1e5) */
+    ck_assert(fabs(o->last_norm - 3.16227766) < 1e-5);
+    ck_assert_float_eq_tol(w[0], -0.00316227766f, 1e-8f);
+    ck_assert_float_eq_tol(w[N - 1], -0.00316227766f, 1e-8f);
+    g[N / 2] = INFINITY;
+    ck_assert_int_eq(recnn__optim_step(o), RECNN_E_NUMERIC);
+    ck_assert_float_eq_tol(w[N / 2], -0.00316227766f, 1e-8f);
+    recnn__optim_free(o);
+    free(w);
+    free(g);
+}
+END_TEST
+
 /* ---- lazy sparse updates ------------------------------------------------------------ */
 
 START_TEST(test_lazy_adam)
@@ -417,6 +443,7 @@ int main(void)
     tcase_add_test(tc, test_rosenbrock);
     tcase_add_test(tc, test_schedules);
     tcase_add_test(tc, test_clipping);
+    tcase_add_test(tc, test_clipping_large);
     tcase_add_test(tc, test_lazy_adam);
     tcase_add_test(tc, test_lazy_sgd_momentum);
     tcase_add_test(tc, test_state_roundtrip);

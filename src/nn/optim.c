@@ -302,6 +302,27 @@ int recnn__optim_step(recnn__optim *o)
     for (int k = 0; k < o->n; k++) {
         recnn__param *p = o->e[k].p;
         float cv = (float)o->clip_value;
+        if (!recnn__param_sparse(p) && p->count > 65536) {
+            /* large dense buffers: parallel, fixed blocks (the sum depends
+             * on the thread count only through OpenMP's reduction order) */
+            const int64_t blk = 4096, nb = (p->count + blk - 1) / blk;
+            double part = 0;
+#pragma omp parallel for schedule(static) reduction(+ : part) num_threads(recnn__threads())
+            for (int64_t b = 0; b < nb; b++) {
+                int64_t i1 = (b + 1) * blk < p->count ? (b + 1) * blk : p->count;
+                double sb = 0;
+                for (int64_t i = b * blk; i < i1; i++) {
+                    float g = p->g[i];
+                    if (cv > 0)
+                        g = g > cv ? cv : g < -cv ? -cv : g;
+                    p->g[i] = g;
+                    sb += (double)g * g;
+                }
+                part += sb;
+            }
+            ss += part;
+            continue;
+        }
         FOR_RANGES(p, {
             for (int64_t i = i0; i < i1; i++) {
                 float g = p->g[i];
