@@ -14,7 +14,8 @@
  *
  *   autorec [u.data or directory] [--quick] [--seeds N] [--threads N]
  *           [--lambdas 30,100,300] [--out DIR] [--no-refit]
- *           [--ml1m PATH] [--ml10m PATH] [--netflix PATH] [--skip-100k]
+ *           [--only 1a|1b|5] [--ml1m PATH] [--ml10m PATH] [--netflix PATH]
+ *           [--skip-100k]
  *
  * Default data: ${RECNN_DATA_DIR:-../shared/datasets}/ml-100k/u.data. */
 #include <recnn.h>
@@ -32,6 +33,7 @@
 
 typedef struct options {
     int quick, seeds, threads, refit, skip_100k;
+    const char *only; /* "1a", "1b", "5" or NULL = all */
     int n_lambdas;
     double lambdas[MAX_LAMBDAS];
     const char *out_dir;
@@ -369,6 +371,8 @@ int main(int argc, char **argv)
             o.quick = 1;
         else if (!strcmp(s, "--no-refit"))
             o.refit = 0;
+        else if (!strcmp(s, "--only") && next)
+            o.only = argv[++a];
         else if (!strcmp(s, "--skip-100k"))
             o.skip_100k = 1;
         else if (!strcmp(s, "--seeds") && next)
@@ -390,7 +394,7 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr,
                     "usage: autorec [u.data] [--quick] [--seeds N] [--threads N] "
-                    "[--lambdas a,b,c] [--out DIR] [--no-refit] [--ml1m PATH] "
+                    "[--lambdas a,b,c] [--out DIR] [--no-refit] [--only 1a|1b|5] [--ml1m PATH] "
                     "[--ml10m PATH] [--netflix PATH] [--skip-100k]\n");
             return 2;
         }
@@ -432,20 +436,25 @@ int main(int argc, char **argv)
         } else {
             splits s;
             make_splits(d, o.seeds, &s);
-            table_1a(&o, &s, "ml-100k", t1a);
-            FILE *t1b = open_out(&o, "table1b.csv");
-            if (t1b)
-                fprintf(t1b, "f,g,rmse_mean,rmse_ci95,paper_ml1m\n");
-            table_1b(&o, &s, t1b);
-            if (t1b)
-                fclose(t1b);
-            FILE *f5 = open_out(&o, "figure5.csv");
-            if (f5)
-                fprintf(f5, "k,rmse_mean,rmse_ci95,paper_ml1m\n");
-            figure_5(&o, &s, f5);
-            if (f5)
-                fclose(f5);
-            write_gnuplot(&o);
+            if (!o.only || !strcmp(o.only, "1a"))
+                table_1a(&o, &s, "ml-100k", t1a);
+            if (!o.only || !strcmp(o.only, "1b")) {
+                FILE *t1b = open_out(&o, "table1b.csv");
+                if (t1b)
+                    fprintf(t1b, "f,g,rmse_mean,rmse_ci95,paper_ml1m\n");
+                table_1b(&o, &s, t1b);
+                if (t1b)
+                    fclose(t1b);
+            }
+            if (!o.only || !strcmp(o.only, "5")) {
+                FILE *f5 = open_out(&o, "figure5.csv");
+                if (f5)
+                    fprintf(f5, "k,rmse_mean,rmse_ci95,paper_ml1m\n");
+                figure_5(&o, &s, f5);
+                if (f5)
+                    fclose(f5);
+                write_gnuplot(&o);
+            }
             free_splits(&s);
             recnn_dataset_free(d);
         }

@@ -243,10 +243,11 @@ static int autorec_predict(const recnn_model *m, int64_t n, const int32_t *u,
         int64_t row = s->item_based ? i[p] : u[p];
         int64_t col = s->item_based ? u[p] : i[p];
         const float *h = s->codes + row * k, *w = W + col * k;
-        float z = b[col];
+        float z = 0.0f;
+#pragma omp simd reduction(+ : z)
         for (int64_t j = 0; j < k; j++)
             z += h[j] * w[j];
-        out[p] = apply_f(s, z);
+        out[p] = apply_f(s, z + b[col]);
     }
     return RECNN_OK;
 }
