@@ -89,7 +89,7 @@ static const recnn__setting itemknn_settings[] = {
     KNN_COMMON(100, 0, "adjusted_cosine", "mean"),
 };
 static const recnn__setting userknn_settings[] = {
-    KNN_COMMON(100, 0, "pearson", "mean"),
+    KNN_COMMON(100, 100, "pearson", "centered"),
 };
 static const recnn__setting knnbsl_settings[] = {
     KNN_COMMON(100, 100, "pearson_baseline", "baseline"),
