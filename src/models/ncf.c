@@ -647,65 +647,44 @@ typedef struct sample {
     float y;
 } sample;
 
-static int cmp_i32(const void *a, const void *b)
+/* A seed for (seed, epoch, stream): splitmix64 finaliser over the mix. */
+static uint64_t mix3(uint64_t a, uint64_t b, uint64_t c)
 {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static bool row_has(const int32_t *row, int64_t len, int32_t item)
-{
-    return bsearch(&item, row, (size_t)len, sizeof *row, cmp_i32) != NULL;
+    uint64_t z = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC2B2AE3D27D4EB4Full);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
 /* One epoch's training examples in shuffled order: every rating as a
- * positive (implicit: y = 1; rating: y = scaled rating) and, for implicit,
- * `neg` negatives per positive drawn uniformly from the items with
- * training data that the user has not rated (fewer when the user has rated
- * nearly all of them).  Returns the count. */
-static int64_t epoch_samples(const recnn_dataset *tr, const dims *d, int64_t neg,
-                             const int32_t *cand, int64_t n_cand, uint64_t seed, int epoch,
-                             sample *out)
+ * positive (implicit: y = 1; rating: y = rating scaled to [0,1]) and, for
+ * implicit, `neg` negatives per positive from the data layer's sampler
+ * (uniform over the items the user has not rated, drawn anew each epoch).
+ * Writes n_ratings * (1 + neg) examples (rating: n_ratings). */
+static int epoch_samples(const recnn_dataset *tr, const dims *d, int64_t neg, uint64_t seed,
+                         int epoch, int32_t *negbuf, sample *out, int64_t *n_out)
 {
-    const int64_t B = 64; /* users per RNG stream: independent of threads */
-    int64_t nu = tr->n_users, nblk = (nu + B - 1) / B;
-    float lo = tr->scale_min, range = tr->scale_max - tr->scale_min;
-    /* Each user's block of the output starts at row_ptr[u] * (1 + neg). */
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
-    for (int64_t b = 0; b < nblk; b++) {
-        recnn_rng r;
-        recnn__rng_stream(&r, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)epoch), (uint64_t)b);
-        for (int64_t u = b * B; u < nu && u < (b + 1) * B; u++) {
-            int64_t p0 = tr->row_ptr[u], p1 = tr->row_ptr[u + 1], len = p1 - p0;
-            sample *o = out + p0 * (1 + neg);
-            int64_t k = 0;
-            for (int64_t q = p0; q < p1; q++) {
-                float y = d->rating ? (tr->value[q] - lo) / range : 1.0f;
-                o[k++] = (sample){(int32_t)u, tr->item[q], y};
-            }
-            if (d->rating || neg == 0 || len >= n_cand)
-                continue;
-            for (int64_t q = 0; q < len * neg; q++) {
-                int32_t it;
-                do
-                    it = cand[recnn__rng_below(&r, (uint64_t)n_cand)];
-                while (row_has(tr->item + p0, len, it));
-                o[k++] = (sample){(int32_t)u, it, 0.0f};
-            }
-        }
+    int64_t per = d->rating ? 1 : 1 + neg, nr = tr->n_ratings;
+    if (per > 1) {
+        int st = recnn__sample_negatives(tr, neg, RECNN_NEG_UNIFORM, 0.0,
+                                         mix3(seed, (uint64_t)epoch, 1), negbuf);
+        if (st)
+            return st;
     }
-    /* Compact (users with no negatives left gaps) and shuffle. */
-    int64_t n = 0;
-    for (int64_t u = 0; u < nu; u++) {
-        int64_t p0 = tr->row_ptr[u], len = tr->row_ptr[u + 1] - p0;
-        int64_t cnt = len * ((d->rating || neg == 0 || len >= n_cand) ? 1 : 1 + neg);
-        memmove(out + n, out + p0 * (1 + neg), (size_t)cnt * sizeof *out);
-        n += cnt;
+    float lo = tr->scale_min, range = tr->scale_max - tr->scale_min;
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (nr > 100000)
+    for (int64_t r = 0; r < nr; r++) {
+        sample *o = out + r * per;
+        float y = d->rating ? (tr->value[r] - lo) / range : 1.0f;
+        o[0] = (sample){tr->user[r], tr->item[r], y};
+        for (int64_t j = 1; j < per; j++)
+            o[j] = (sample){tr->user[r], negbuf[r * neg + j - 1], 0.0f};
     }
     recnn_rng r;
-    recnn__rng_stream(&r, seed ^ 0xA5A5A5A5ull, (uint64_t)epoch + (1ull << 40));
-    recnn__rng_shuffle(&r, out, (size_t)n, sizeof *out);
-    return n;
+    recnn__rng_seed(&r, mix3(seed, (uint64_t)epoch, 2));
+    recnn__rng_shuffle(&r, out, (size_t)(nr * per), sizeof *out);
+    *n_out = nr * per;
+    return RECNN_OK;
 }
 
 /* ---- validation ---------------------------------------------------------------- */
@@ -820,7 +799,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     net *nets[NCF_MAX_THREADS] = {s->master};
     recnn__optim *opt = NULL;
     sample *smp = NULL;
-    int32_t *cand = NULL;
+    int32_t *negbuf = NULL;
     recnn_evaluator *ev = NULL;
     for (int t = 1; t < T && !st; t++) {
         st = net_create(&nets[t], &d, c->batch, 1);
@@ -835,16 +814,11 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     if (!st) {
         cap = train->n_ratings * per;
         smp = recnn__alloc((size_t)cap, sizeof *smp);
-        cand = recnn__alloc((size_t)train->n_items, sizeof *cand);
-        if (!smp || !cand)
+        negbuf = recnn__alloc((size_t)(train->n_ratings * (per - 1) + 1), sizeof *negbuf);
+        if (!smp || !negbuf)
             st = recnn__fail(RECNN_E_NOMEM, "%s: out of memory for %lld training examples",
                              m->vt->kind, (long long)cap);
     }
-    int64_t n_cand = 0;
-    if (!st)
-        for (int64_t i = 0; i < train->n_items; i++)
-            if (train->col_ptr[i + 1] > train->col_ptr[i])
-                cand[n_cand++] = (int32_t)i;
     const char *metric = d.rating ? "rmse" : "ndcg@10";
     if (!st && valid && !d.rating && recnn_dataset_n_ratings(valid) > 0) {
         st = recnn_evaluator_create(&ev, train, valid);
@@ -855,8 +829,9 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     recnn__blas_threads(1);
     for (int epoch = 1; epoch <= c->epochs && !st; epoch++) {
         double t0 = recnn__now();
-        int64_t n = epoch_samples(train, &d, c->negatives, cand, n_cand, (uint64_t)c->seed,
-                                  epoch, smp);
+        int64_t n = 0;
+        st = epoch_samples(train, &d, c->negatives, (uint64_t)c->seed, epoch, negbuf, smp,
+                           &n);
         double loss_sum = 0;
         for (int64_t off = 0; off < n && !st; off += c->batch) {
             int64_t nb = n - off < c->batch ? n - off : c->batch;
@@ -938,7 +913,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         net_free(nets[t]);
     recnn__optim_free(opt);
     recnn__free(smp);
-    recnn__free(cand);
+    recnn__free(negbuf);
     recnn_evaluator_free(ev);
     return st;
 }
