@@ -660,7 +660,20 @@ int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
         else
             memset(yr, 0, (size_t)U * sizeof(float));
         int64_t s = x->sel ? x->sel[r] : r;
-        for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
+        int64_t k = x->ptr[s], end = x->ptr[s + 1];
+        /* four nonzeros per sweep: one load/store of yr per four rows of W */
+        for (; k + 4 <= end; k += 4) {
+            const float v0 = x->val ? x->val[k] : 1.0f, v1 = x->val ? x->val[k + 1] : 1.0f;
+            const float v2 = x->val ? x->val[k + 2] : 1.0f, v3 = x->val ? x->val[k + 3] : 1.0f;
+            const float *restrict w0 = W + (int64_t)x->idx[k] * U;
+            const float *restrict w1 = W + (int64_t)x->idx[k + 1] * U;
+            const float *restrict w2 = W + (int64_t)x->idx[k + 2] * U;
+            const float *restrict w3 = W + (int64_t)x->idx[k + 3] * U;
+#pragma omp simd
+            for (int64_t u = 0; u < U; u++)
+                yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
+        }
+        for (; k < end; k++) {
             const float v = x->val ? x->val[k] : 1.0f;
             const float *restrict w = W + (int64_t)x->idx[k] * U;
 #pragma omp simd
@@ -739,7 +752,27 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
         int64_t s = pos->sel ? pos->sel[r] : r;
         const float *restrict hr = h + r * D;
         float *restrict yr = y + off[r];
-        for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+        int64_t k = pos->ptr[s], end = pos->ptr[s + 1], t = 0;
+        /* four positions per sweep: four independent sums, hr read once */
+        for (; k + 4 <= end; k += 4, t += 4) {
+            const int64_t j0 = pos->idx[k], j1 = pos->idx[k + 1];
+            const int64_t j2 = pos->idx[k + 2], j3 = pos->idx[k + 3];
+            const float *restrict w0 = W + j0 * D, *restrict w1 = W + j1 * D;
+            const float *restrict w2 = W + j2 * D, *restrict w3 = W + j3 * D;
+            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+            for (int64_t u = 0; u < D; u++) {
+                a0 += hr[u] * w0[u];
+                a1 += hr[u] * w1[u];
+                a2 += hr[u] * w2[u];
+                a3 += hr[u] * w3[u];
+            }
+            yr[t] = a0 + (bias ? bias[j0] : 0.0f);
+            yr[t + 1] = a1 + (bias ? bias[j1] : 0.0f);
+            yr[t + 2] = a2 + (bias ? bias[j2] : 0.0f);
+            yr[t + 3] = a3 + (bias ? bias[j3] : 0.0f);
+        }
+        for (; k < end; k++, t++) {
             int64_t j = pos->idx[k];
             const float *restrict w = W + j * D;
             float acc = 0.0f;
@@ -776,7 +809,18 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
             float *restrict g = gh + r * D;
             memset(g, 0, (size_t)D * sizeof(float));
             const float *gr = gy + off[r];
-            for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+            int64_t k = pos->ptr[s], end = pos->ptr[s + 1], t = 0;
+            for (; k + 4 <= end; k += 4, t += 4) {
+                const float c0 = gr[t], c1 = gr[t + 1], c2 = gr[t + 2], c3 = gr[t + 3];
+                const float *restrict w0 = W + (int64_t)pos->idx[k] * D;
+                const float *restrict w1 = W + (int64_t)pos->idx[k + 1] * D;
+                const float *restrict w2 = W + (int64_t)pos->idx[k + 2] * D;
+                const float *restrict w3 = W + (int64_t)pos->idx[k + 3] * D;
+#pragma omp simd
+                for (int64_t u = 0; u < D; u++)
+                    g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+            }
+            for (; k < end; k++, t++) {
                 const float c = gr[t];
                 const float *restrict w = W + (int64_t)pos->idx[k] * D;
 #pragma omp simd
