@@ -704,14 +704,22 @@ int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy
             recnn__param_touch(pw, x->idx[k]);
     }
     int64_t nnz = recnn__csr_nnz(x);
-    int nt = slice_threads(U, nnz * U);
+    int nt = slice_threads(U, (nnz + n) * U);
     int64_t sw = slice_width(U, nt), ns = (U + sw - 1) / sw;
+    /* the bias gradient (column sums of gy) is folded into the same
+     * slices: no BLAS call, one parallel region per backward */
+    float *db = l->pb ? l->pb->g : NULL;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t sl = 0; sl < ns; sl++) {
         int64_t c0 = sl * sw, c1 = c0 + sw < U ? c0 + sw : U;
         for (int64_t r = 0; r < n; r++) {
             int64_t s = x->sel ? x->sel[r] : r;
             const float *restrict g = gy + r * U;
+            if (db) {
+#pragma omp simd
+                for (int64_t u = c0; u < c1; u++)
+                    db[u] += g[u];
+            }
             for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
                 const float v = x->val ? x->val[k] : 1.0f;
                 float *restrict d = dW + (int64_t)x->idx[k] * U;
@@ -721,11 +729,8 @@ int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy
             }
         }
     }
-    if (l->pb && n > 0) {
-        cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)n, (blasint)U, 1.0f, gy, (blasint)U,
-                    l->ones, 1, 1.0f, l->pb->g, 1);
+    if (l->pb && n > 0)
         recnn__param_touch_all(l->pb);
-    }
     return RECNN_OK;
 }
 

@@ -19,6 +19,11 @@
  *         [out x in], y = x W^T + b; output column j is the one row W[j].
  *   A tied layer shares its encoder's W (and gradient) in the opposite
  *   layout, so tied(dense encoder) is a masked-capable decoder.
+ * - Reentrancy: forward with train = 0 of linear (full), sparse-input,
+ *   activation and APL layers and embedding lookups only read the layer,
+ *   so several threads may run them on one layer at once (prediction).
+ *   Backward passes, masked passes (offset scratch) and dropout use
+ *   per-layer state: one thread at a time per layer.
  * - Sparse gradients: a parameter created with row tracking (the W of the
  *   sparse-input and masked layers, embeddings, masked-output biases)
  *   records the rows a backward touched (p->rows[0..n_rows)); optimizers
