@@ -698,6 +698,31 @@ static int valid_score_fn(int64_t user_index, float *scores, void *ctx)
 
 static int copy_pretrained(recnn_model *m, const ncf_cfg *c);
 
+/* Forward, loss and backward of one shard of a mini-batch on replica w
+ * (its gradients accumulate); *loss = the shard's loss times `scale`. */
+static int run_shard(net *w, const dims *d, const sample *sm, int64_t cnt, float scale,
+                     double *loss)
+{
+    *loss = 0;
+    if (cnt <= 0)
+        return RECNN_OK;
+    for (int64_t k = 0; k < cnt; k++) {
+        w->ub[k] = sm[k].u;
+        w->ib[k] = sm[k].i;
+        w->lab[k] = sm[k].y;
+    }
+    acts a = train_acts(w, d);
+    int st = net_forward(w, d, &a, cnt, w->ub, w->ib);
+    if (!st) {
+        *loss = net_loss(w, d, cnt, scale);
+        st = net_backward(w, d, cnt, w->ub, w->ib);
+    }
+    return st;
+}
+
+/* Mini-batches per epoch used to time parallel vs. serial shards. */
+#define PROBE 16
+
 /* Sums the replicas' gradients into the master's, in replica order. */
 static void reduce_grads(net **nets, int T, const int64_t *shard_n)
 {
@@ -734,11 +759,11 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     int st = make_dims(m, train->n_users, train->n_items, &d);
     if (st)
         return st;
-    if (d.rating && !(train->scale_max > train->scale_min))
+    if (d.rating && (train->implicit || !(train->scale_max > train->scale_min)))
         return recnn__fail(RECNN_E_INVALID,
-                           "%s: task=rating needs ratings on a scale (this training set "
-                           "has one value, %g)",
-                           m->vt->kind, (double)train->scale_min);
+                           "%s: task=rating needs explicit ratings on a scale (this "
+                           "training set is implicit feedback)",
+                           m->vt->kind);
     if (d.kind == K_NEUMF && strcmp(c->pretrain, "auto") == 0 && !c->pre_gmf) {
         /* The paper's recipe: fit GMF and MLP with these settings, then
          * start NeuMF from them. */
@@ -832,7 +857,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         int64_t n = 0;
         st = epoch_samples(train, &d, c->negatives, (uint64_t)c->seed, epoch, negbuf, smp,
                            &n);
-        double loss_sum = 0;
+        double loss_sum = 0, t_par = 0, t_ser = 0;
         for (int64_t off = 0; off < n && !st; off += c->batch) {
             int64_t nb = n - off < c->batch ? n - off : c->batch;
             float scale = 1.0f / (float)nb;
@@ -843,28 +868,26 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                 sn[t] = s0[t + 1] - s0[t];
             double lt[NCF_MAX_THREADS] = {0};
             int stt[NCF_MAX_THREADS] = {0};
-#pragma omp parallel num_threads(T) if (T > 1)
-            {
-                int t = omp_get_thread_num();
-                net *w = nets[t];
-                int64_t cnt = sn[t];
-                if (cnt > 0) {
-                    const sample *sm = smp + off + s0[t];
-                    int32_t *ub = w->ub, *ib = w->ib;
-                    for (int64_t k = 0; k < cnt; k++) {
-                        ub[k] = sm[k].u;
-                        ib[k] = sm[k].i;
-                        w->lab[k] = sm[k].y;
-                    }
-                    acts a = train_acts(w, &d);
-                    int e = net_forward(w, &d, &a, cnt, ub, ib);
-                    if (!e) {
-                        lt[t] = net_loss(w, &d, cnt, scale);
-                        e = net_backward(w, &d, cnt, ub, ib);
-                    }
-                    stt[t] = e;
+            /* The shards, hence the bits, depend only on T.  Whether they
+             * run on T threads or one after another on this thread is
+             * decided by timing both at the start of each epoch: on a
+             * busy machine, waiting for a descheduled thread at every
+             * mini-batch costs more than the second core gives. */
+            int64_t bidx = off / c->batch;
+            int par = T > 1 && (bidx < PROBE ? bidx % 2 == 0 : t_par <= t_ser);
+            double tb = recnn__now();
+            if (par) {
+#pragma omp parallel num_threads(T)
+                {
+                    int t = omp_get_thread_num();
+                    stt[t] = run_shard(nets[t], &d, smp + off + s0[t], sn[t], scale, &lt[t]);
                 }
+            } else {
+                for (int t = 0; t < T; t++)
+                    stt[t] = run_shard(nets[t], &d, smp + off + s0[t], sn[t], scale, &lt[t]);
             }
+            if (T > 1 && bidx < PROBE)
+                *(par ? &t_par : &t_ser) += recnn__now() - tb;
             for (int t = 0; t < T; t++) {
                 if (stt[t] && !st)
                     st = stt[t];
