@@ -13,6 +13,7 @@ extern const recnn__model_vt recnn__vt_mf;
 extern const recnn__model_vt recnn__vt_itemknn;
 extern const recnn__model_vt recnn__vt_userknn;
 extern const recnn__model_vt recnn__vt_knnbaseline;
+extern const recnn__model_vt recnn__vt_deep_ae, recnn__vt_item_ae;
 
 static const recnn__model_vt *const registry[] = {
     /* &recnn__vt_NAME, */
@@ -24,6 +25,7 @@ static const recnn__model_vt *const registry[] = {
     &recnn__vt_itemknn,
     &recnn__vt_userknn,
     &recnn__vt_knnbaseline,
+    &recnn__vt_deep_ae, &recnn__vt_item_ae,
     NULL,
 };
 
