@@ -241,7 +241,7 @@ static int parse_sections(unsigned char *b, size_t n, tsec *s, int max)
         k++;
     }
     ck_assert_uint_eq(off, n);
-    ck_assert_int_eq(memcmp(s[k - 1].tag, "END!", 4), 0);
+    ck_assert(k > 0 && s[k - 1].tag[0] == 'E' && s[k - 1].tag[3] == '!');
     return k;
 }
 
@@ -377,7 +377,13 @@ START_TEST(test_roundtrip_all_kinds)
     for (char *save, *k = strtok_r(kinds, " ", &save); k; k = strtok_r(NULL, " ", &save)) {
         recnn_model *a = NULL, *b = NULL;
         ck_assert_int_eq(recnn_model_create(&a, k), RECNN_OK);
-        recnn_model_set_int(a, "epochs", 2); /* keep trained models fast */
+        /* keep trained models small and fast (settings a kind lacks are
+         * simply not found) */
+        recnn_model_set_int(a, "epochs", 2);
+        recnn_model_set_int(a, "pretrain_epochs", 1);
+        recnn_model_set_int(a, "bsl_epochs", 2);
+        recnn_model_set_int(a, "hidden", 8);
+        recnn_model_set_int(a, "factors", 4);
         if (recnn_model_fit(a, d, NULL) != RECNN_OK) {
             printf("test_io: kind %s did not fit on toy data (%s); skipped\n", k,
                    recnn_last_error());

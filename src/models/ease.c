@@ -141,7 +141,8 @@ static int ease_predict(const recnn_model *m, int64_t n, const int32_t *u,
 {
     const ease_state *s = m->state;
     const int64_t ni = m->n_items;
-#pragma omp parallel for num_threads(recnn__threads()) schedule(static)
+    /* a handful of pairs is not worth waking the thread pool */
+#pragma omp parallel for num_threads(recnn__threads()) schedule(static) if (n >= 512)
     for (int64_t p = 0; p < n; p++) {
         /* Same operations in the same order as ease_score_user, so that
          * predict and score_user agree bit for bit. */
