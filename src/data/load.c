@@ -302,6 +302,9 @@ static int count_lines(const char *path, int64_t *lines)
     if (fd < 0)
         return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = (size_t)1 << 20;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < cap)
+        cap = (size_t)sb.st_size + 1;
     char *buf = malloc(cap);
     if (!buf) {
         close(fd);

@@ -26,12 +26,16 @@ int recnn__reader_open(recnn__reader *r, const char *path)
         close(fd);
         return recnn__fail(RECNN_E_IO, "%s: is a directory", path);
     }
-    r->buf = malloc(READ_CHUNK);
+    /* small files get a small buffer (it grows for long lines) */
+    size_t cap = READ_CHUNK;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size + 1 < cap)
+        cap = (size_t)st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
+    r->buf = malloc(cap);
     if (!r->buf) {
         close(fd);
         return recnn__fail(RECNN_E_NOMEM, "%s: out of memory", path);
     }
-    r->cap = READ_CHUNK;
+    r->cap = cap;
     r->fd = fd;
     return RECNN_OK;
 }
