@@ -894,6 +894,39 @@ START_TEST(test_init)
 }
 END_TEST
 
+START_TEST(test_empty_batches)
+{
+    /* n = 0 is a valid batch everywhere (a data split can leave one empty) */
+    recnn__layer *d, *sp, *mk, *act, *emb;
+    ck_assert_int_eq(recnn__dense_create(&d, 3, 2, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_create(&sp, 3, 2, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_create(&mk, 2, 3, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn__act_create(&act, RECNN__ACT_SOFTMAX, 3, -1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn__embedding_create(&emb, 3, 2, 4), RECNN_OK);
+    float buf[8] = {0};
+    int64_t ptr[1] = {0};
+    recnn__csr x = {0, ptr, NULL, NULL, NULL};
+    ck_assert_int_eq(recnn__layer_forward(d, 0, NULL, NULL, 1), RECNN_OK);
+    ck_assert_int_eq(recnn__layer_backward(d, 0, NULL, NULL, NULL, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_forward(sp, &x, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_backward(sp, &x, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_forward(mk, NULL, &x, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_backward(mk, NULL, &x, NULL, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn__layer_forward(act, 0, buf, buf, 0), RECNN_OK);
+    ck_assert_int_eq(recnn__embedding_forward(emb, 0, NULL, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn__embedding_backward(emb, 0, NULL, NULL), RECNN_OK);
+    ck_assert(recnn__loss_mse_csr(&x, NULL, 1.0f, NULL) == 0.0);
+    /* gradients stay zero */
+    for (int i = 0; i < 2; i++)
+        ck_assert_float_eq(sp->pb->g[i], 0.0f);
+    recnn__layer_free(d);
+    recnn__layer_free(sp);
+    recnn__layer_free(mk);
+    recnn__layer_free(act);
+    recnn__layer_free(emb);
+}
+END_TEST
+
 START_TEST(test_scatter_determinism)
 {
     /* the unit-sliced scatter gives bit-identical gradients for 1 and 2
@@ -949,6 +982,7 @@ int main(void)
     tcase_add_test(tc, test_loss_mse_csr);
     tcase_add_test(tc, test_params_l2_lazy);
     tcase_add_test(tc, test_init);
+    tcase_add_test(tc, test_empty_batches);
     tcase_add_test(tc, test_scatter_determinism);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

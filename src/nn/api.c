@@ -397,7 +397,12 @@ RECNN_API int recnn_loss_masked_mse(int64_t n, int64_t dim, const float *y,
 {
     if (n < 0 || dim < 1 || (n > 0 && (!y || !ptr || (!idx && ptr[n] > ptr[0]))))
         return recnn__fail(RECNN_E_INVALID, "masked mse: bad argument");
-    for (int64_t k = ptr[0]; n > 0 && k < ptr[n]; k++)
+    if (n == 0) {
+        if (loss)
+            *loss = 0.0;
+        return RECNN_OK;
+    }
+    for (int64_t k = ptr[0]; k < ptr[n]; k++)
         if (idx[k] < 0 || idx[k] >= dim)
             return recnn__fail(RECNN_E_INVALID, "masked mse: column %d outside [0, %lld)",
                                (int)idx[k], (long long)dim);
