@@ -242,6 +242,19 @@ START_TEST(test_clipping)
     ck_assert_int_eq(recnn__optim_set(o, "beta1", 1.0), RECNN_E_INVALID);
     ck_assert_int_eq(recnn__optim_set(o, "lr", -1), RECNN_E_INVALID);
     recnn__optim_free(o);
+    /* the same buffer twice would be updated twice: refused */
+    ck_assert_int_eq(recnn__optim_create(&o, RECNN__OPT_SGD, 1.0), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add(o, &p), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add(o, &p), RECNN_E_INVALID);
+    recnn__param alias = recnn__param_make("alias", w, g, 2, 0, 0);
+    ck_assert_int_eq(recnn__optim_add(o, &alias), RECNN_E_INVALID);
+    g[0] = g[1] = 0;
+    ck_assert_int_eq(recnn__optim_step(o), RECNN_OK);
+    /* after a step the list is fixed */
+    float w3[1] = {0}, g3[1] = {0};
+    recnn__param p3 = recnn__param_make("late", w3, g3, 1, 0, 0);
+    ck_assert_int_eq(recnn__optim_add(o, &p3), RECNN_E_STATE);
+    recnn__optim_free(o);
     ck_assert_int_eq(recnn__optim_create(&o, RECNN__OPT_ADAM, 0), RECNN_E_INVALID);
     ck_assert_int_eq(recnn__optim_create(&o, 42, 0.1), RECNN_E_INVALID);
     ck_assert_int_eq(recnn__optim_from_name("nesterov"), RECNN__OPT_NESTEROV);

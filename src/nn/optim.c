@@ -82,6 +82,11 @@ int recnn__optim_add(recnn__optim *o, recnn__param *p)
         return recnn__fail(RECNN_E_INVALID, "optimizer add: bad parameter");
     if (o->t > 0)
         return recnn__fail(RECNN_E_STATE, "optimizer add: parameters are fixed after a step");
+    for (int i = 0; i < o->n; i++)
+        if (o->e[i].p == p || o->e[i].p->w == p->w)
+            return recnn__fail(RECNN_E_INVALID,
+                               "optimizer add: parameter \"%s\" is already in the list",
+                               p->name ? p->name : "?");
     if (o->n == o->cap) {
         int cap = o->cap ? 2 * o->cap : 8;
         recnn__optim_entry *e = recnn__realloc(o->e, (size_t)o->n, (size_t)cap, sizeof *e);
