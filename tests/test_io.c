@@ -555,6 +555,11 @@ START_TEST(test_foreign_files)
     ck_assert_int_eq(recnn_model_load(&m, p), RECNN_E_IO);
     ck_assert_ptr_null(m);
     ck_assert_int_eq(recnn_model_load(&m, tmpdir), RECNN_E_IO);
+    char fifo[512];
+    path_in(fifo, sizeof fifo, "fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(recnn_model_load(&m, fifo), RECNN_E_IO); /* does not block */
+    unlink(fifo);
     ck_assert_int_eq(recnn_model_load(NULL, p), RECNN_E_INVALID);
     ck_assert_int_eq(recnn_model_load(&m, NULL), RECNN_E_INVALID);
     unlink(p);

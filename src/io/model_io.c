@@ -1004,10 +1004,13 @@ RECNN_API int recnn_model_load(recnn_model **out, const char *path)
     *out = NULL;
     if (!path)
         return recnn__fail(RECNN_E_INVALID, "path must not be NULL");
+    struct stat sb;
+    /* (checked before opening: opening a FIFO for reading would block) */
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return recnn__fail(RECNN_E_IO, "%s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0) {
         fclose(f);
         return recnn__fail(RECNN_E_IO, "%s: not a regular file", path);
