@@ -86,13 +86,13 @@ enum { AGG_MEAN, AGG_CENTERED, AGG_BASELINE };
     }
 
 static const recnn__setting itemknn_settings[] = {
-    KNN_COMMON(100, 0, "adjusted_cosine", "mean"),
+    KNN_COMMON(500, 0, "adjusted_cosine", "mean"),
 };
 static const recnn__setting userknn_settings[] = {
     KNN_COMMON(100, 100, "pearson", "centered"),
 };
 static const recnn__setting knnbsl_settings[] = {
-    KNN_COMMON(100, 100, "pearson_baseline", "baseline"),
+    KNN_COMMON(500, 100, "pearson_baseline", "baseline"),
     {"user_based", RECNN__SET_INT, offsetof(knn_cfg, user_based), 0, 0, 1, NULL, NULL,
      "1: neighbours are users; 0: items"},
 };
@@ -282,11 +282,32 @@ static void heap_push(nb_entry *h, int64_t *n, int64_t cap, nb_entry e)
     h[j] = e;
 }
 
-static int cmp_best_first(const void *pa, const void *pb)
+/* Sorts a heap of n entries best first in place (heapsort: the worst entry
+ * is repeatedly moved to the end of the shrinking heap). */
+static void heap_sort_best_first(nb_entry *h, int64_t n)
 {
-    nb_entry a = *(const nb_entry *)pa, b = *(const nb_entry *)pb;
-    return worse(b, a) ? -1 : worse(a, b) ? 1 : 0;
+    for (int64_t end = n - 1; end > 0; end--) {
+        nb_entry worst = h[0], e = h[end];
+        int64_t m = end, j = 0;
+        for (;;) {
+            int64_t l = 2 * j + 1, r = l + 1, w = -1;
+            nb_entry wv = e;
+            if (l < m && worse(h[l], wv)) {
+                w = l;
+                wv = h[l];
+            }
+            if (r < m && worse(h[r], wv))
+                w = r;
+            if (w < 0)
+                break;
+            h[j] = h[w];
+            j = w;
+        }
+        h[j] = e;
+        h[end] = worst;
+    }
 }
+
 
 typedef struct sim_view {
     /* entity a's raters: ent_ptr/ent_idx/ent_x; each rater's row: oth_* */
@@ -303,6 +324,83 @@ typedef struct sim_view {
     const double *norm2;
 } sim_view;
 
+/* Fast path for cosine and adjusted cosine (whole-vector norms): only the
+ * dot product and the co-rating count are accumulated, packed in one
+ * 8-byte cell per entity, and the similarity is dot * inv_a * inv_b. */
+typedef struct cos_cell {
+    float dot;
+    int32_t cnt;
+} cos_cell;
+
+static int compute_neighbours_cos(const knn_cfg *c, const sim_view *v, int32_t *out_idx,
+                                  float *out_sim, int64_t *out_n)
+{
+    const int64_t n = v->n_ent, keep = c->keep;
+    const double shrink = c->shrinkage;
+    float *inv = recnn__alloc((size_t)n, sizeof(float));
+    if (!inv)
+        return recnn__fail(RECNN_E_NOMEM, "knn: out of memory");
+    for (int64_t a = 0; a < n; a++)
+        inv[a] = v->norm2[a] > 0 ? (float)(1.0 / sqrt(v->norm2[a])) : 0.0f;
+    int failed = 0;
+#pragma omp parallel num_threads(recnn__threads())
+    {
+        cos_cell *acc = recnn__calloc((size_t)n, sizeof(cos_cell));
+        int32_t *touched = recnn__alloc((size_t)n, sizeof(int32_t));
+        nb_entry *heap = recnn__alloc((size_t)keep, sizeof(nb_entry));
+        if (!acc || !touched || !heap) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t a = 0; a < n; a++) {
+            if (!acc || !touched || !heap)
+                continue;
+            int64_t nt = 0;
+            for (int64_t p = v->ent_ptr[a]; p < v->ent_ptr[a + 1]; p++) {
+                int32_t r = v->ent_idx[p];
+                const float xa = v->ent_x[p];
+                const int32_t *oi = v->oth_idx;
+                const float *ox = v->oth_x;
+                for (int64_t q = v->oth_ptr[r]; q < v->oth_ptr[r + 1]; q++) {
+                    cos_cell *cc = acc + oi[q];
+                    if (cc->cnt++ == 0)
+                        touched[nt++] = oi[q];
+                    cc->dot += xa * ox[q];
+                }
+            }
+            int64_t nh = 0;
+            const float ia = inv[a];
+            for (int64_t t = 0; t < nt; t++) {
+                int32_t b = touched[t];
+                cos_cell cc = acc[b];
+                acc[b].dot = 0;
+                acc[b].cnt = 0;
+                if (b == a || cc.cnt < c->min_support)
+                    continue;
+                float sim = cc.dot * ia * inv[b];
+                if (shrink > 0)
+                    sim *= (float)((cc.cnt - 1) / (cc.cnt - 1 + shrink));
+                if (sim > 0)
+                    heap_push(heap, &nh, keep, (nb_entry){sim, b});
+            }
+            heap_sort_best_first(heap, nh);
+            for (int64_t j = 0; j < nh; j++) {
+                out_idx[a * keep + j] = heap[j].idx;
+                out_sim[a * keep + j] = heap[j].sim;
+            }
+            out_n[a] = nh;
+        }
+        recnn__free(acc);
+        recnn__free(touched);
+        recnn__free(heap);
+    }
+    recnn__free(inv);
+    if (failed)
+        return recnn__fail(RECNN_E_NOMEM, "knn: out of memory for similarity buffers");
+    return RECNN_OK;
+}
+
 /* Computes the neighbour lists of every entity: out_idx/out_sim rows of
  * `keep` entries, out_n[a] of them used.  Deterministic: each row depends
  * only on the data. */
@@ -315,7 +413,9 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
     int failed = 0;
 #pragma omp parallel num_threads(recnn__threads())
     {
-        double *acc = recnn__calloc((size_t)n, (pear ? 5 : 3) * sizeof(double));
+        /* acc per entity b: dot [, na, nb [, sa, sb]] */
+        const int w = pear ? 5 : v->norm2 ? 1 : 3;
+        double *acc = recnn__calloc((size_t)n, (size_t)w * sizeof(double));
         int32_t *cnt = recnn__calloc((size_t)n, sizeof(int32_t));
         int32_t *touched = recnn__alloc((size_t)n, sizeof(int32_t));
         nb_entry *heap = recnn__alloc((size_t)keep, sizeof(nb_entry));
@@ -323,8 +423,6 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
 #pragma omp atomic write
             failed = 1;
         }
-        /* acc layout per entity b: dot, na, nb [, sa, sb] */
-        const int w = pear ? 5 : 3;
 #pragma omp for schedule(dynamic, 16)
         for (int64_t a = 0; a < n; a++) {
             if (!acc || !cnt || !touched || !heap)
@@ -340,8 +438,10 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
                     if (cnt[b]++ == 0)
                         touched[nt++] = b;
                     A[0] += xa * xb;
-                    A[1] += xa * xa;
-                    A[2] += xb * xb;
+                    if (w > 1) {
+                        A[1] += xa * xa;
+                        A[2] += xb * xb;
+                    }
                     if (pear) {
                         A[3] += xa;
                         A[4] += xb;
@@ -375,7 +475,7 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
                 if (sim > 0)
                     heap_push(heap, &nh, keep, (nb_entry){(float)sim, b});
             }
-            qsort(heap, (size_t)nh, sizeof *heap, cmp_best_first);
+            heap_sort_best_first(heap, nh);
             for (int64_t j = 0; j < nh; j++) {
                 out_idx[a * keep + j] = heap[j].idx;
                 out_sim[a * keep + j] = heap[j].sim;
@@ -786,7 +886,9 @@ static int knn_fit(recnn_model *m, const recnn_dataset *d, const recnn_dataset *
                 norm2[a] += (double)v.ent_x[p] * v.ent_x[p];
         v.norm2 = norm2;
     }
-    if ((st = compute_neighbours(c, &v, sk, nidx, nsim, nn)) != RECNN_OK)
+    st = v.norm2 ? compute_neighbours_cos(c, &v, nidx, nsim, nn)
+                 : compute_neighbours(c, &v, sk, nidx, nsim, nn);
+    if (st != RECNN_OK)
         goto out;
     for (int64_t a = 0; a < ne; a++)
         s->nb_ptr[a + 1] = s->nb_ptr[a] + nn[a];

@@ -52,17 +52,17 @@ static const recnn__setting mf_settings[] = {
     {"solver", RECNN__SET_STR, offsetof(mf_cfg, solver), 0, 0, 0, "sgd", "sgd|gd|als",
      "trainer: sgd (block-parallel SGD), gd (full-batch), als (alternating least "
      "squares)"},
-    {"epochs", RECNN__SET_INT, offsetof(mf_cfg, epochs), 60, 1, 100000, NULL, NULL,
+    {"epochs", RECNN__SET_INT, offsetof(mf_cfg, epochs), 50, 1, 100000, NULL, NULL,
      "passes over the training ratings (ALS: sweeps)"},
     {"lr", RECNN__SET_FLOAT, offsetof(mf_cfg, lr), 0, 0, 100, NULL, NULL,
-     "learning rate; 0 = the solver's default (sgd 0.007, gd 0.5; unused by als)"},
-    {"lr_decay", RECNN__SET_FLOAT, offsetof(mf_cfg, lr_decay), 0.96, 0.01, 1, NULL,
+     "learning rate; 0 = the solver's default (sgd 0.01, gd 0.5; unused by als)"},
+    {"lr_decay", RECNN__SET_FLOAT, offsetof(mf_cfg, lr_decay), 1, 0.01, 1, NULL,
      NULL, "learning rate multiplied by this after every epoch (sgd, gd)"},
-    {"l2", RECNN__SET_FLOAT, offsetof(mf_cfg, l2), 0.05, 0, 1e6, NULL, NULL,
+    {"l2", RECNN__SET_FLOAT, offsetof(mf_cfg, l2), 0.1, 0, 1e6, NULL, NULL,
      "L2 penalty on the factors, per rating"},
-    {"l2_bias", RECNN__SET_FLOAT, offsetof(mf_cfg, l2_bias), 0.02, 0, 1e6, NULL, NULL,
+    {"l2_bias", RECNN__SET_FLOAT, offsetof(mf_cfg, l2_bias), 0.1, 0, 1e6, NULL, NULL,
      "L2 penalty on the user and item biases, per rating"},
-    {"init_std", RECNN__SET_FLOAT, offsetof(mf_cfg, init_std), 0.1, 0, 10, NULL, NULL,
+    {"init_std", RECNN__SET_FLOAT, offsetof(mf_cfg, init_std), 0.05, 0, 10, NULL, NULL,
      "standard deviation of the normal initial factors"},
     {"dropout", RECNN__SET_FLOAT, offsetof(mf_cfg, dropout), 0, 0, 0.95, NULL, NULL,
      "probability of dropping each factor of a product during training (sgd "
@@ -772,7 +772,7 @@ static int mf_fit(recnn_model *m, const recnn_dataset *d, const recnn_dataset *v
         st = sgd_setup(&t, d, &rng);
     else if (solver == SOLVER_GD)
         st = gd_setup(&t, d);
-    double lr = c->lr > 0 ? c->lr : solver == SOLVER_GD ? 0.5 : 0.007;
+    double lr = c->lr > 0 ? c->lr : solver == SOLVER_GD ? 0.5 : 0.01;
     for (int64_t ep = 1; st == RECNN_OK && ep <= c->epochs; ep++) {
         double t0 = recnn__now();
         t.lr = (float)lr;
