@@ -605,6 +605,7 @@ START_TEST(meta_uitem_latin1)
     ck_assert_int_eq(recnn_dataset_item_title(m, 99, &t), RECNN_E_NOTFOUND);
     ck_assert_int_eq(recnn_dataset_item_title(d, 1, &t), RECNN_E_STATE);
     ck_assert_int_eq(recnn_dataset_n_ratings(m), 3);
+    ck_assert_ptr_eq(m->item, d->item); /* the arrays are shared, not copied */
     recnn_dataset_free(m);
     /* malformed u.item */
     ck_assert_int_eq(recnn_dataset_attach_items(&m, d, fixture("u.item", "1|x|y\n"),
@@ -643,7 +644,22 @@ START_TEST(meta_movies_csv)
     ck_assert_str_eq(t, "Say \"Hi\" (2000)");
     recnn_dataset_item_genres(m, 12, &g);
     ck_assert_uint_eq(g, 0);
+    /* m outlives d; attaching again to m replaces the metadata */
+    recnn_dataset *keep = d, *m2 = NULL;
+    d = load_ok(fixture("ratings2.csv", "1,1,4.0,1\n"), RECNN_FORMAT_CSV, NULL);
+    recnn_dataset_free(keep);
+    ck_assert_float_eq(m->value[0], 4.0f);
+    ck_assert_int_eq(recnn_dataset_attach_items(&m2, m, fixture("m2.csv", "11,X,Noir\n"),
+                                                RECNN_META_CSV),
+                     RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_n_genres(m2), 1);
+    recnn_dataset_item_title(m2, 11, &t);
+    ck_assert_str_eq(t, "X");
+    recnn_dataset_item_title(m2, 1, &t);
+    ck_assert_ptr_null(t);
     recnn_dataset_free(m);
+    ck_assert_int_eq(recnn_dataset_n_ratings(m2), 3);
+    recnn_dataset_free(m2);
     ck_assert_int_eq(recnn_dataset_attach_items(&m, d, fixture("movies.csv",
                                                                "1,\"open,Drama\n"),
                                                 RECNN_META_CSV),
@@ -654,6 +670,17 @@ START_TEST(meta_movies_csv)
                                                 RECNN_META_CSV),
                      RECNN_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(recnn_last_error(), "movies.csv:2: item described twice"));
+    /* fuzz_load_items found a double free: a quoting error on a line with
+     * fewer fields than the line before */
+    static const char crash[] = "mo\0\0\0\0\036ieI1,\"DramaA, B\0\3471995)\002,Coor\377\377"
+                                "\377\377medy|Dr!ma\n1,C,(no genres Listed)\n997)\",Comedy|"
+                                "Drama\nJ";
+    ck_assert_int_eq(recnn_dataset_attach_items(&m, d, fixture_n("crash.csv", crash,
+                                                                 sizeof crash - 1),
+                                                RECNN_META_CSV),
+                     RECNN_E_FORMAT);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "crash.csv:3: bad quoting"));
     recnn_dataset_free(d);
 }
 END_TEST

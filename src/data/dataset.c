@@ -190,6 +190,14 @@ void recnn__dataset_release(recnn_dataset *d)
 {
     if (!d || atomic_fetch_sub(&d->refs, 1) != 1)
         return;
+    if (d->base) {
+        recnn__dataset_release(d->base);
+        recnn__idmap_release(d->users);
+        recnn__idmap_release(d->items);
+        recnn__meta_release(d->meta);
+        free(d);
+        return;
+    }
     recnn__free(d->user);
     recnn__free(d->item);
     recnn__free(d->value);

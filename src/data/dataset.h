@@ -96,6 +96,11 @@ struct recnn_dataset {
     /* Set by recnn_dataset_normalize: the scale before normalisation, for
      * recnn_dataset_denormalize (norm_max > norm_min when set). */
     float norm_min, norm_max;
+
+    /* When set, the rating arrays and views above belong to `base` (held
+     * by a reference) and are not freed with this handle: a dataset that
+     * differs only in its metadata shares them (recnn_dataset_attach_items). */
+    recnn_dataset *base;
 };
 
 recnn_dataset *recnn__dataset_retain(const recnn_dataset *d);

@@ -89,10 +89,14 @@ static int csv_split(const char *s, const char *e, csvf *f, int max)
     }
 }
 
+/* Frees fields [0, n) and clears them (unused slots are NULL, so freeing
+ * more slots than a failed split filled is safe). */
 static void csv_free(csvf *f, int n)
 {
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n; k++) {
         free(f[k].text);
+        f[k].text = NULL;
+    }
 }
 
 /* Internal item index for an id field, or -1 when the dataset lacks it;
@@ -387,13 +391,18 @@ RECNN_API int recnn_dataset_attach_items(recnn_dataset **out, const recnn_datase
     recnn__meta *m;
     if ((st = load_meta(&m, d, path, meta_format)))
         return st;
-    /* a new handle sharing every array: copy the struct, retain the parts */
-    recnn_dataset *r = recnn__dataset_copy(d, NULL);
+    /* a new handle sharing every array of d: copy the struct, retain the
+     * parts, keep a reference to the owner of the arrays */
+    recnn_dataset *r = malloc(sizeof *r);
     if (!r) {
         recnn__meta_release(m);
         return recnn__fail(RECNN_E_NOMEM, "out of memory");
     }
-    recnn__meta_release(r->meta);
+    memcpy(r, d, sizeof *r);
+    atomic_init(&r->refs, 1);
+    r->base = recnn__dataset_retain(d->base ? d->base : d);
+    recnn__idmap_retain(r->users);
+    recnn__idmap_retain(r->items);
     r->meta = m;
     *out = r;
     return RECNN_OK;
