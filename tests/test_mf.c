@@ -255,8 +255,12 @@ static float *fit_predict(const char *settings, int threads, const recnn_dataset
     return p;
 }
 
+/* mf.c: sub-epochs smaller than this run on one thread */
+extern int64_t recnn__mf_parallel_min;
+
 START_TEST(test_deterministic)
 {
+    recnn__mf_parallel_min = 0; /* exercise the parallel block schedule */
     recnn_dataset *d = planted(150, 100, 3, 0.3, 0.2, 12);
     recnn_dataset *tr, *te;
     split(d, 13, &tr, &te);
@@ -284,6 +288,7 @@ START_TEST(test_deterministic)
     ck_assert(memcmp(a, b, bytes) != 0);
     free(a);
     free(b);
+    recnn__mf_parallel_min = 100000;
     recnn_dataset_free(tr);
     recnn_dataset_free(te);
     recnn_dataset_free(d);

@@ -430,7 +430,17 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
     double loss = 0;
     for (int64_t j = 0; j < n; j++) {
         int32_t u = r[j].u, i = r[j].i;
-        float *p = s->P + (int64_t)u * k, *q = s->Q + (int64_t)i * k;
+        float *restrict p = s->P + (int64_t)u * k, *restrict q = s->Q + (int64_t)i * k;
+#if defined(__GNUC__)
+        if (j + 1 < n) { /* the next rating's rows: hide the cache misses */
+            const float *pn = s->P + (int64_t)r[j + 1].u * k;
+            const float *qn = s->Q + (int64_t)r[j + 1].i * k;
+            for (int64_t f = 0; f < k; f += 16) {
+                __builtin_prefetch(pn + f, 1);
+                __builtin_prefetch(qn + f, 1);
+            }
+        }
+#endif
         float z = s->mu[0] + s->bu[u] + s->bi[i];
         if (drop > 0) {
             for (int64_t f = 0; f < k; f++)
@@ -438,8 +448,17 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
             for (int64_t f = 0; f < k; f++)
                 z += mask[f] * p[f] * q[f];
         } else {
-            for (int64_t f = 0; f < k; f++)
-                z += p[f] * q[f];
+            /* 8 partial sums in a fixed order: vectorisable, deterministic */
+            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int64_t f = 0;
+            for (; f + 8 <= k; f += 8)
+                for (int l = 0; l < 8; l++)
+                    acc[l] += p[f + l] * q[f + l];
+            float dz = ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
+                       ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+            for (; f < k; f++)
+                dz += p[f] * q[f];
+            z += dz;
         }
         float g, e;
         if (s->sigmoid) {
@@ -470,6 +489,11 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
     return loss;
 }
 
+/* Sub-epochs with fewer ratings than this run on the calling thread (same
+ * numbers either way).  Not static so that tests can force the parallel
+ * path on small data. */
+int64_t recnn__mf_parallel_min = 100000;
+
 static double sgd_epoch(mf_train *t, recnn_rng *rng)
 {
     int64_t B = t->B;
@@ -486,8 +510,10 @@ static double sgd_epoch(mf_train *t, recnn_rng *rng)
     for (int64_t so = 0; so < B; so++) {
         int64_t sub = order[so];
         /* Each cell depends only on its own data and stream, so the dynamic
-         * schedule cannot change the numbers. */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(recnn__threads())
+         * schedule (and running small sub-epochs on one thread, where the
+         * barrier would cost more than the work) cannot change the numbers. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(recnn__threads()) \
+    if (t->cell_ptr[B * B] >= recnn__mf_parallel_min * B)
         for (int64_t b = 0; b < B; b++) {
             int64_t c = b * B + (b + sub + shift) % B;
             t->cell_loss[c] = sgd_cell(t, t->cells + t->cell_ptr[c],
