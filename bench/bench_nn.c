@@ -8,7 +8,8 @@
  *   - masked output layer at the observed positions against the full
  *     output product (sgemm) + its backward.
  * Usage: bench_nn [--quick] [--threads N]
- * Each figure is the best of several timed repeats (after a warm-up). */
+ * Each figure is the best of several timed repeats (after a warm-up),
+ * the two sides of a comparison measured alternately. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,30 @@ static void fill(float *a, int64_t n, recnn_rng *r)
         a[i] = 2.0f * recnn__rng_uniformf(r) - 1.0f;
 }
 
-/* best time per call of f over `rep` repeats of `inner` calls */
+/* Best time per call of f and of g, measured alternately (one repeat of
+ * `inner` calls of f, then one of g, `rep` times) so that load changes on
+ * a shared machine hit both sides alike. */
 typedef void (*bench_fn)(void *);
-static double best_time(bench_fn f, void *ctx, int inner, int rep)
+static double one_repeat(bench_fn f, void *ctx, int inner)
+{
+    double t0 = recnn__now();
+    for (int i = 0; i < inner; i++)
+        f(ctx);
+    return (recnn__now() - t0) / inner;
+}
+
+static void best_pair(bench_fn f, bench_fn g, void *ctx, int inner, int rep, double *tf,
+                      double *tg)
 {
     f(ctx); /* warm-up */
-    double best = 1e30;
+    g(ctx);
+    *tf = *tg = 1e30;
     for (int r = 0; r < rep; r++) {
-        double t0 = recnn__now();
-        for (int i = 0; i < inner; i++)
-            f(ctx);
-        double t = (recnn__now() - t0) / inner;
-        if (t < best)
-            best = t;
+        double a = one_repeat(f, ctx, inner);
+        double b = one_repeat(g, ctx, inner);
+        *tf = a < *tf ? a : *tf;
+        *tg = b < *tg ? b : *tg;
     }
-    return best;
 }
 
 /* ---- dense ---------------------------------------------------------------- */
@@ -87,20 +97,14 @@ static void bench_dense(int64_t n, int64_t in, int64_t out, recnn_rng *r)
     fill(c.gy, n * out, r);
     memcpy(c.W, c.l->pw->w, sizeof(float) * (size_t)(in * out));
     double flops = 3.0 * 2.0 * (double)n * (double)in * (double)out;
-    int inner = (int)(2e9 / flops / (quick ? 10 : 1));
+    int inner = (int)(1e9 / flops / (quick ? 10 : 1));
     if (inner < 1)
         inner = 1;
     if (inner > 2000)
         inner = 2000;
-    int rep = quick ? 3 : 7;
-    /* interleave to share any drift */
-    double tl = 1e30, tb = 1e30;
-    for (int k = 0; k < 2; k++) {
-        double a = best_time(dense_layer_pass, &c, inner, rep);
-        double b = best_time(dense_bare_pass, &c, inner, rep);
-        tl = a < tl ? a : tl;
-        tb = b < tb ? b : tb;
-    }
+    int rep = quick ? 3 : 15;
+    double tl, tb;
+    best_pair(dense_layer_pass, dense_bare_pass, &c, inner, rep, &tl, &tb);
     printf("{\"bench\":\"dense_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
            "\"threads\":%d,\"layer_ms\":%.4f,\"sgemm_ms\":%.4f,\"layer_gflops\":%.2f,"
            "\"sgemm_gflops\":%.2f,\"ratio\":%.3f}\n",
@@ -219,14 +223,9 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
     for (int64_t i = 0; i < n; i++)
         c.ones[i] = 1.0f;
     fill(c.gy, n * out, r);
-    int inner = quick ? 2 : 10, rep = quick ? 3 : 5;
-    double ts = 1e30, td = 1e30;
-    for (int t = 0; t < 2; t++) {
-        double a = best_time(sparse_layer_pass, &c, inner, rep);
-        double b = best_time(densify_pass, &c, inner, rep);
-        ts = a < ts ? a : ts;
-        td = b < td ? b : td;
-    }
+    int inner = quick ? 2 : 5, rep = quick ? 3 : 15;
+    double ts, td;
+    best_pair(sparse_layer_pass, densify_pass, &c, inner, rep, &ts, &td);
     printf("{\"bench\":\"sparse_input_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
            "\"nnz\":%lld,\"density\":%.4f,\"threads\":%d,\"layer_ms\":%.3f,"
            "\"densify_sgemm_ms\":%.3f,\"speedup\":%.2f}\n",
@@ -252,13 +251,8 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
     m.gfull = recnn__alloc((size_t)(n * in), sizeof(float));
     fill(m.H, n * out, r);
     fill(m.gy, k, r);
-    double tm = 1e30, tf = 1e30;
-    for (int t = 0; t < 2; t++) {
-        double a = best_time(masked_layer_pass, &m, inner, rep);
-        double b = best_time(masked_full_pass, &m, inner, rep);
-        tm = a < tm ? a : tm;
-        tf = b < tf ? b : tf;
-    }
+    double tm, tf;
+    best_pair(masked_layer_pass, masked_full_pass, &m, inner, rep, &tm, &tf);
     printf("{\"bench\":\"masked_output_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
            "\"positions\":%lld,\"threads\":%d,\"layer_ms\":%.3f,\"full_sgemm_ms\":%.3f,"
            "\"speedup\":%.2f}\n",
