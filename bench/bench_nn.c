@@ -1,8 +1,10 @@
 /* Benchmark of the neural building blocks (issue 4, item 7).  Prints one
  * JSON object per line to stdout:
- *   - dense layer forward+backward (y = xW + b, dW, db, dx) against the
- *     three bare cblas_sgemm calls of the same shapes, in the same run;
- *     GFLOP/s counts the 3 x 2*n*in*out GEMM flops for both;
+ *   - dense layer forward+backward (y = xW + b, dW += .., db += .., dx)
+ *     against the three bare cblas_sgemm calls of the same shapes, in the
+ *     same run; GFLOP/s counts the 3 x 2*n*in*out GEMM flops for both;
+ *     the layer's zero_grad (a memset of dW) is timed separately and
+ *     reported with and without it;
  *   - sparse-input layer forward+backward on an ML-100K-shaped batch
  *     (943 x 1682, ~6.3 % dense, 500 units) against densify-then-sgemm;
  *   - masked output layer at the observed positions against the full
@@ -59,12 +61,19 @@ typedef struct {
     float *x, *y, *gy, *gx, *W, *dW;
 } dense_ctx;
 
+/* forward + backward; the parameter gradients accumulate (beta = 1 in the
+ * dW product), as in training; zero_grad is timed on its own */
 static void dense_layer_pass(void *p)
 {
     dense_ctx *c = p;
-    recnn__layer_zero_grad(c->l);
     recnn__layer_forward(c->l, c->n, c->x, c->y, 1);
     recnn__layer_backward(c->l, c->n, c->x, c->y, c->gy, c->gx);
+}
+
+static void dense_zero_pass(void *p)
+{
+    dense_ctx *c = p;
+    recnn__layer_zero_grad(c->l);
 }
 
 static void dense_bare_pass(void *p)
@@ -103,13 +112,16 @@ static void bench_dense(int64_t n, int64_t in, int64_t out, recnn_rng *r)
     if (inner > 2000)
         inner = 2000;
     int rep = quick ? 3 : 15;
-    double tl, tb;
+    double tl, tb, tz, tb2;
     best_pair(dense_layer_pass, dense_bare_pass, &c, inner, rep, &tl, &tb);
+    best_pair(dense_zero_pass, dense_bare_pass, &c, inner, quick ? 2 : 5, &tz, &tb2);
+    tb = tb2 < tb ? tb2 : tb;
     printf("{\"bench\":\"dense_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
            "\"threads\":%d,\"layer_ms\":%.4f,\"sgemm_ms\":%.4f,\"layer_gflops\":%.2f,"
-           "\"sgemm_gflops\":%.2f,\"ratio\":%.3f}\n",
+           "\"sgemm_gflops\":%.2f,\"ratio\":%.3f,\"zero_grad_ms\":%.4f,"
+           "\"ratio_incl_zero_grad\":%.3f}\n",
            (long long)n, (long long)in, (long long)out, recnn__threads(), tl * 1e3, tb * 1e3,
-           flops / tl * 1e-9, flops / tb * 1e-9, tb / tl);
+           flops / tl * 1e-9, flops / tb * 1e-9, tb / tl, tz * 1e3, tb / (tl + tz));
     fflush(stdout);
     recnn__free(c.x);
     recnn__free(c.gx);
