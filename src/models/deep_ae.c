@@ -64,6 +64,7 @@ typedef struct dae_cfg {
     char output[RECNN__STR_MAX];
     double dropout;
     char dropout_at[RECNN__STR_MAX];
+    double input_dropout;
     int64_t tied;
     int64_t refeed;
     char optimizer[RECNN__STR_MAX];
@@ -104,6 +105,10 @@ typedef struct dae_cfg {
          "code|encoder",                                                                  \
          "code: dropout on the code only (Kuchaiev & Ginsburg); encoder: after every "    \
          "encoder layer"},                                                                \
+        {"input_dropout", RECNN__SET_FLOAT, offsetof(dae_cfg, input_dropout), 0, 0,     \
+         0.95, NULL, NULL,                                                                \
+         "denoising: share of a row's observed inputs dropped during training (the "      \
+         "rest scaled by 1/(1-rate)); the loss still covers every observed entry"},       \
         {"tied", RECNN__SET_INT, offsetof(dae_cfg, tied), 0, 0, 1, NULL, NULL,            \
          "1: decoder weights are the encoder weights transposed (own biases)"},           \
         {"refeed", RECNN__SET_INT, offsetof(dae_cfg, refeed), 0, 0, 10, NULL, NULL,       \
@@ -566,6 +571,10 @@ typedef struct train_ctx {
     float *y, *gy;              /* max_nnz */
     float *Xd, *Yd, *GY;        /* B x d (re-feeding only) */
     double pen_scale;           /* decay of reg / range_penalty */
+    recnn_rng *rng;             /* input dropout draws */
+    int64_t *iptr;              /* B + 1: the batch's kept inputs (input_dropout) */
+    int32_t *iidx;              /* max_nnz */
+    float *ival;                /* max_nnz */
     float lo, hi;
 } train_ctx;
 
@@ -624,7 +633,23 @@ static int sparse_step(train_ctx *t, const recnn__csr *x, int64_t nnz, double *s
     dae_state *s = t->s;
     const float *top;
     recnn__params_zero_grad(t->ps, t->nps);
-    int st = hidden_forward(s, &t->pb, x->n, x, NULL, 1, &top);
+    recnn__csr xin = *x; /* the input: x, or x with entries dropped */
+    if (t->c->input_dropout > 0) {
+        const float rate = (float)t->c->input_dropout, keep = 1.0f / (1.0f - rate);
+        int64_t q = 0;
+        t->iptr[0] = 0;
+        for (int64_t r = 0; r < x->n; r++) {
+            int64_t sr = x->sel ? x->sel[r] : r;
+            for (int64_t e = x->ptr[sr]; e < x->ptr[sr + 1]; e++)
+                if (recnn__rng_uniformf(t->rng) >= rate) {
+                    t->iidx[q] = x->idx[e];
+                    t->ival[q++] = (x->val ? x->val[e] : 1.0f) * keep;
+                }
+            t->iptr[r + 1] = q;
+        }
+        xin = (recnn__csr){x->n, t->iptr, t->iidx, t->ival, NULL};
+    }
+    int st = hidden_forward(s, &t->pb, x->n, &xin, NULL, 1, &top);
     if (st == RECNN_OK)
         st = recnn__masked_forward(s->out, top, x, t->y);
     if (st)
@@ -644,7 +669,7 @@ static int sparse_step(train_ctx *t, const recnn__csr *x, int64_t nnz, double *s
     recnn__act_backward(s->oact, s->oa, 1, nnz, t->y, t->gy, t->gy);
     st = recnn__masked_backward(s->out, top, x, t->gy, t->g1);
     if (st == RECNN_OK)
-        st = hidden_backward(s, &t->pb, x->n, x, NULL, t->g1, t->g2);
+        st = hidden_backward(s, &t->pb, x->n, &xin, NULL, t->g1, t->g2);
     if (st == RECNN_OK)
         st = penalise_and_step(t);
     for (int64_t k = 0; st == RECNN_OK && k < t->c->refeed; k++) {
@@ -673,6 +698,9 @@ static void ctx_free(train_ctx *t)
     recnn__free(t->Xd);
     recnn__free(t->Yd);
     recnn__free(t->GY);
+    recnn__free(t->iptr);
+    recnn__free(t->iidx);
+    recnn__free(t->ival);
 }
 
 static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_dataset *valid)
@@ -724,6 +752,7 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
 
     recnn_rng rng;
     recnn__rng_seed(&rng, (uint64_t)c->seed);
+    t.rng = &rng;
     for (int i = 0; st == RECNN_OK && i < s->S; i++)
         st = recnn__layer_init(s->lin[i], scheme, 0.0f, &rng);
     if (st == RECNN_OK)
@@ -764,6 +793,13 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
             t.Xd = recnn__alloc((size_t)B, (size_t)s->d * sizeof(float));
             t.Yd = recnn__alloc((size_t)B, (size_t)s->d * sizeof(float));
             t.GY = recnn__alloc((size_t)B, (size_t)s->d * sizeof(float));
+        }
+        if (c->input_dropout > 0) {
+            t.iptr = recnn__alloc((size_t)B + 1, sizeof(int64_t));
+            t.iidx = recnn__alloc((size_t)(t.max_nnz ? t.max_nnz : 1), sizeof(int32_t));
+            t.ival = recnn__alloc((size_t)(t.max_nnz ? t.max_nnz : 1), sizeof(float));
+            if (!t.iptr || !t.iidx || !t.ival)
+                st = RECNN_E_NOMEM;
         }
         if (st || !t.g1 || !t.g2 || !t.y || !t.gy ||
             (c->refeed > 0 && (!t.Xd || !t.Yd || !t.GY)))
