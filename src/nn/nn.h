@@ -229,6 +229,8 @@ int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bi
  * Tied to a dense/sparse-input encoder the result is masked-capable. */
 int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias,
                        int64_t max_batch);
+/* (recnn__layer_zero_grad of a tied layer also clears the shared W's
+ * gradient, which lives in the encoder.) */
 /* Embedding table [n x dim]; rows tracked. */
 int recnn__embedding_create(recnn__layer **out, int64_t n, int64_t dim,
                             int64_t max_batch);
