@@ -281,8 +281,18 @@ START_TEST(test_predict_dataset)
     const float want[NR] = {4, 3, 2, 4, 3, 1, 4, 3, 2, 4, 2, 2};
     for (size_t k = 0; k < NR; k++)
         ck_assert(out[k] == want[k]);
-    /* a dataset from another index space is refused */
-    recnn_dataset *other = toy();
+    /* the same ids built again (e.g. the file loaded twice, or a model read
+     * from disk) are the same index space */
+    recnn_dataset *again = toy();
+    float out2[NR];
+    ck_assert_int_eq(recnn_model_predict_dataset(m, again, out2), RECNN_OK);
+    for (size_t k = 0; k < NR; k++)
+        ck_assert(out2[k] == want[k]);
+    recnn_dataset_free(again);
+    /* other ids (user 40 missing) are another index space: refused */
+    recnn_dataset *other = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&other, NR - 3, U, I, V, NULL, 1, 5, 0),
+                     RECNN_OK);
     ck_assert_int_eq(recnn_model_predict_dataset(m, other, out), RECNN_E_INVALID);
     recnn_dataset_free(other);
     recnn_dataset_free(d);

@@ -1045,8 +1045,7 @@ RECNN_API int recnn_evaluator_run_model(recnn_evaluator *e, const recnn_model *m
         return recnn__fail(RECNN_E_INVALID, "evaluator and model must not be NULL");
     if (!recnn_model_is_fitted(m))
         return recnn__fail(RECNN_E_STATE, "evaluator: the model is not trained");
-    if (m->users != e->test->users || m->items != e->test->items ||
-        m->n_items != e->n_items || m->n_users != e->n_users)
+    if (!recnn__model_same_space(m, e->test))
         return recnn__fail(RECNN_E_INVALID,
                            "evaluator: the model was trained on another index space "
                            "than the test set");

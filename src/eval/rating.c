@@ -152,7 +152,7 @@ RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_datas
         return recnn__fail(RECNN_E_INVALID, "rating metrics: model and test must not be NULL");
     if (!recnn_model_is_fitted(m))
         return recnn__fail(RECNN_E_STATE, "rating metrics: the model is not trained");
-    if (test->users != m->users || test->items != m->items)
+    if (!recnn__model_same_space(m, test))
         return recnn__fail(RECNN_E_INVALID,
                            "rating metrics: the test set is not from the model's index "
                            "space (split train and test from one dataset)");

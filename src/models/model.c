@@ -628,6 +628,18 @@ RECNN_API int recnn_model_predict(const recnn_model *m, int64_t user, int64_t it
     return recnn_model_predict_batch(m, 1, &user, &item, out);
 }
 
+static bool same_map(const recnn__idmap *a, const recnn__idmap *b)
+{
+    return a == b || (a && b && a->n == b->n &&
+                      memcmp(a->ext, b->ext, (size_t)a->n * sizeof *a->ext) == 0);
+}
+
+bool recnn__model_same_space(const recnn_model *m, const recnn_dataset *d)
+{
+    return m->n_users == d->n_users && m->n_items == d->n_items &&
+           same_map(m->users, d->users) && same_map(m->items, d->items);
+}
+
 RECNN_API int recnn_model_predict_dataset(const recnn_model *m, const recnn_dataset *d,
                                           float *out)
 {
@@ -636,7 +648,7 @@ RECNN_API int recnn_model_predict_dataset(const recnn_model *m, const recnn_data
         return st;
     if (!d || (!out && d->n_ratings))
         return recnn__fail(RECNN_E_INVALID, "dataset and out must not be NULL");
-    if (d->users != m->users || d->items != m->items)
+    if (!recnn__model_same_space(m, d))
         return recnn__fail(RECNN_E_INVALID,
                            "%s: dataset is not from the model's index space",
                            m->vt->kind);

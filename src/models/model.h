@@ -101,6 +101,11 @@ struct recnn_model {
  * `const recnn__model_vt recnn__vt_<name>` and adds it to the list there. */
 const recnn__model_vt *recnn__model_find(const char *kind);
 
+/* True when dataset d lives in the model's index space: the same id maps,
+ * or maps with identical ids in identical order (a model loaded from a
+ * file scoring a dataset loaded again from its source). */
+bool recnn__model_same_space(const recnn_model *m, const recnn_dataset *d);
+
 /* A model with default settings (used by create and by the file loader). */
 int recnn__model_new(const recnn__model_vt *vt, recnn_model **out);
 /* Applies "k=v k=v" text to a config struct, all or nothing. */
