@@ -894,6 +894,90 @@ START_TEST(test_init)
 }
 END_TEST
 
+/* the public sequential net chains backward correctly: dense -> APL ->
+ * dropout (frozen mask) -> decoder tied to the first layer -> sigmoid,
+ * every parameter checked by finite differences (the tied W collects
+ * both uses) */
+typedef struct {
+    recnn_net *net;
+    int64_t n;
+    float *x, *c;
+} nctx;
+
+static double net_obj(void *p)
+{
+    nctx *t = p;
+    const float *y;
+    recnn_net_forward(t->net, t->n, t->x, 1, &y);
+    return dotc(y, t->c, t->n * 5);
+}
+
+START_TEST(test_grad_net_chain)
+{
+    const int64_t n = 3;
+    recnn_net *net;
+    recnn_layer *enc, *l;
+    ck_assert_int_eq(recnn_net_create(&net, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_dense(&enc, 5, 4, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(net, enc), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_adaptive(&l, 4, 2, 1, 0.0f, 4), RECNN_OK);
+    fill_uniform(l->params[0].w, l->params[0].count, -0.8f, 0.8f);
+    ck_assert_int_eq(recnn_net_add(net, l), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_dropout(&l, 4, 0.3f, 5, 4), RECNN_OK);
+    recnn__dropout_fix_mask(l, 1);
+    ck_assert_int_eq(recnn_net_add(net, l), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_tied(&l, enc, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(net, l), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_activation(&l, RECNN_ACT_SIGMOID, 5, -1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(net, l), RECNN_OK);
+    ck_assert_int_eq(recnn_net_init(net, RECNN_INIT_XAVIER_UNIFORM, 1.0f, 8), RECNN_OK);
+    float x[15], c[15];
+    fill_uniform(x, 15, -1, 1);
+    fill_uniform(c, 15, -1, 1);
+    nctx t = {net, n, x, c};
+    const float *y;
+    /* keep the APL inputs (layer 0's outputs) 0.05 away from its kinks (0
+     * and each unit's b_s): re-draw x until they are */
+    recnn__layer *apl = recnn_net_layer(net, 1);
+    for (int tries = 0;; tries++) {
+        ck_assert_int_lt(tries, 100);
+        ck_assert_int_eq(recnn_net_forward(net, n, x, 1, &y), RECNN_OK);
+        const float *z = recnn_net_layer(net, 0)->y;
+        int near = 0;
+        for (int64_t i = 0; i < n * 4; i++) {
+            int64_t j = i % 4;
+            near |= fabsf(z[i]) < 0.05f;
+            for (int sh = 0; sh < 2; sh++)
+                near |= fabsf(z[i] - apl->params[1].w[sh * 4 + j]) < 0.05f;
+        }
+        if (!near)
+            break;
+        fill_uniform(x, 15, -1, 1);
+    }
+    recnn_net_zero_grad(net);
+    ck_assert_int_eq(recnn_net_forward(net, n, x, 1, &y), RECNN_OK);
+    ck_assert_int_eq(recnn_net_backward(net, n, c), RECNN_OK);
+    int bad = 0;
+    for (int li = 0; li < recnn_net_n_layers(net); li++) {
+        recnn_layer *L = recnn_net_layer(net, li);
+        for (int pi = 0; pi < recnn_layer_param_count(L); pi++) {
+            float *w, *g;
+            int64_t cnt;
+            const char *name;
+            recnn_layer_param(L, pi, &w, &g, &cnt, &name);
+            float *ga = malloc(sizeof(float) * (size_t)cnt);
+            memcpy(ga, g, sizeof(float) * (size_t)cnt);
+            char what[64];
+            snprintf(what, sizeof what, "net layer %d %s", li, name);
+            bad += check_grad(what, net_obj, &t, w, cnt, ga);
+            free(ga);
+        }
+    }
+    ck_assert_int_eq(bad, 0);
+    recnn_net_free(net);
+}
+END_TEST
+
 START_TEST(test_empty_batches)
 {
     /* n = 0 is a valid batch everywhere (a data split can leave one empty) */
@@ -982,6 +1066,7 @@ int main(void)
     tcase_add_test(tc, test_loss_mse_csr);
     tcase_add_test(tc, test_params_l2_lazy);
     tcase_add_test(tc, test_init);
+    tcase_add_test(tc, test_grad_net_chain);
     tcase_add_test(tc, test_empty_batches);
     tcase_add_test(tc, test_scatter_determinism);
     suite_add_tcase(s, tc);
