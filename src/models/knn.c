@@ -236,19 +236,37 @@ static void fit_baselines(const knn_cfg *c, const recnn_dataset *d, knn_state *s
 
 /* ---- similarities -------------------------------------------------------- */
 
-typedef struct nb_entry {
-    float sim;
-    int32_t idx;
-} nb_entry;
+/* A neighbour candidate packed in one integer so that "better" is plain
+ * integer order: the similarity's float bits (positive floats order like
+ * their bits) above, UINT32_MAX - index below (equal similarity: the
+ * smaller index is better). */
+typedef uint64_t nb_entry;
 
-/* a is worse than b: smaller similarity, or equal and larger index. */
-static inline int worse(nb_entry a, nb_entry b)
+static inline nb_entry nb_make(float sim, int32_t idx)
 {
-    return a.sim < b.sim || (a.sim == b.sim && a.idx > b.idx);
+    uint32_t bits;
+    memcpy(&bits, &sim, sizeof bits);
+    return ((uint64_t)bits << 32) | (uint64_t)(UINT32_MAX - (uint32_t)idx);
 }
 
+static inline float nb_sim_of(nb_entry e)
+{
+    uint32_t bits = (uint32_t)(e >> 32);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static inline int32_t nb_idx_of(nb_entry e)
+{
+    return (int32_t)(UINT32_MAX - (uint32_t)(e & UINT32_MAX));
+}
+
+/* a is worse than b */
+static inline int worse(nb_entry a, nb_entry b) { return a < b; }
+
 /* Min-heap (worst at the root) of at most cap entries. */
-static void heap_push(nb_entry *h, int64_t *n, int64_t cap, nb_entry e)
+static inline void heap_push(nb_entry *h, int64_t *n, int64_t cap, nb_entry e)
 {
     if (*n < cap) {
         int64_t j = (*n)++;
@@ -382,12 +400,12 @@ static int compute_neighbours_cos(const knn_cfg *c, const sim_view *v, int32_t *
                 if (shrink > 0)
                     sim *= (float)((cc.cnt - 1) / (cc.cnt - 1 + shrink));
                 if (sim > 0)
-                    heap_push(heap, &nh, keep, (nb_entry){sim, b});
+                    heap_push(heap, &nh, keep, nb_make(sim, b));
             }
             heap_sort_best_first(heap, nh);
             for (int64_t j = 0; j < nh; j++) {
-                out_idx[a * keep + j] = heap[j].idx;
-                out_sim[a * keep + j] = heap[j].sim;
+                out_idx[a * keep + j] = nb_idx_of(heap[j]);
+                out_sim[a * keep + j] = nb_sim_of(heap[j]);
             }
             out_n[a] = nh;
         }
@@ -473,12 +491,12 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
                 memset(A, 0, (size_t)w * sizeof(double));
                 cnt[b] = 0;
                 if (sim > 0)
-                    heap_push(heap, &nh, keep, (nb_entry){(float)sim, b});
+                    heap_push(heap, &nh, keep, nb_make((float)sim, b));
             }
             heap_sort_best_first(heap, nh);
             for (int64_t j = 0; j < nh; j++) {
-                out_idx[a * keep + j] = heap[j].idx;
-                out_sim[a * keep + j] = heap[j].sim;
+                out_idx[a * keep + j] = nb_idx_of(heap[j]);
+                out_sim[a * keep + j] = nb_sim_of(heap[j]);
             }
             out_n[a] = nh;
         }
