@@ -741,6 +741,14 @@ START_TEST(load_split_shared_space)
     ck_assert_int_eq(recnn_dataset_n_items(tr), 3);
     ck_assert_int_eq(recnn_dataset_n_ratings(tr), 3);
     ck_assert_int_eq(recnn_dataset_n_ratings(te), 2);
+    /* the base file alone is another index space (no item 3, no user 3);
+     * loading it twice gives the same space */
+    recnn_dataset *b1 = load_ok(base, RECNN_FORMAT_AUTO, NULL);
+    recnn_dataset *b2 = load_ok(base, RECNN_FORMAT_AUTO, NULL);
+    ck_assert(!recnn_dataset_same_space(b1, tr));
+    ck_assert(recnn_dataset_same_space(b1, b2));
+    recnn_dataset_free(b1);
+    recnn_dataset_free(b2);
     int64_t i3;
     ck_assert_int_eq(recnn_dataset_item_index(tr, 3, &i3), RECNN_OK);
     int64_t n;

@@ -171,7 +171,8 @@ RECNN_API int recnn_dataset_has_times(const recnn_dataset *d);
 /* Users / items with at least one rating (<= the index space sizes). */
 RECNN_API int64_t recnn_dataset_n_active_users(const recnn_dataset *d);
 RECNN_API int64_t recnn_dataset_n_active_items(const recnn_dataset *d);
-/* 1 when a and b share one index space (both id maps). */
+/* 1 when a and b share one index space: the same id maps, or maps with
+ * identical ids in identical order (e.g. one file loaded twice). */
 RECNN_API int recnn_dataset_same_space(const recnn_dataset *a, const recnn_dataset *b);
 
 /* The ratings of internal user `user_index`, sorted by item index: items[k],

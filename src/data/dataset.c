@@ -112,6 +112,20 @@ recnn__idmap *recnn__idmap_from_names(int64_t n, char **names)
     return m;
 }
 
+bool recnn__idmap_equal(const recnn__idmap *a, const recnn__idmap *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->n != b->n || !a->names != !b->names ||
+        memcmp(a->ext, b->ext, (size_t)a->n * sizeof *a->ext) != 0)
+        return false;
+    if (a->names)
+        for (int64_t k = 0; k < a->n; k++)
+            if (strcmp(a->names[k], b->names[k]) != 0)
+                return false;
+    return true;
+}
+
 recnn__idmap *recnn__idmap_retain(recnn__idmap *m)
 {
     if (m)

@@ -33,6 +33,9 @@ int32_t recnn__idmap_find(const recnn__idmap *m, int64_t ext);
 /* Internal index of a string id, or -1 (maps built from string ids). */
 int32_t recnn__idmap_find_name(const recnn__idmap *m, const char *name);
 recnn__idmap *recnn__idmap_retain(recnn__idmap *m);
+/* True when a and b are one map or hold identical ids (and names) in
+ * identical order: the same index space (e.g. a file loaded twice). */
+bool recnn__idmap_equal(const recnn__idmap *a, const recnn__idmap *b);
 void recnn__idmap_release(recnn__idmap *m);
 /* An empty growable map (refs = 1); capacity_hint = expected ids. */
 recnn__idmap *recnn__idmap_new(int64_t capacity_hint);

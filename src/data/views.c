@@ -64,7 +64,8 @@ RECNN_API int64_t recnn_dataset_n_active_items(const recnn_dataset *d)
 
 RECNN_API int recnn_dataset_same_space(const recnn_dataset *a, const recnn_dataset *b)
 {
-    return a && b && a->users == b->users && a->items == b->items;
+    return a && b && recnn__idmap_equal(a->users, b->users) &&
+           recnn__idmap_equal(a->items, b->items);
 }
 
 RECNN_API int recnn_dataset_user_row(const recnn_dataset *d, int64_t user_index,
