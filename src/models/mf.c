@@ -206,36 +206,32 @@ static int mf_score_user(const recnn_model *m, int32_t u, float *scores)
 
 /* Regularised least squares for one row [b, p] (k+1 unknowns) against the
  * fixed other side: minimises sum_j (y_j - b - p.x_j)^2 + n (lb b^2 + l |p|^2)
- * where x_j are rows of X (indices idx), y_j = target.  A and rhs are
- * scratch of (k+1)^2 and k+1 floats; the solution is written to rhs. */
+ * where x_j are rows of X (indices idx), y_j = target.  G (n*(k+1)), A
+ * ((k+1)^2) and rhs (k+1) are scratch; the solution is written to rhs.
+ * The normal equations are formed with BLAS: A = G^T G, rhs = G^T y for
+ * G = [1, x_j] (the caller holds BLAS to one thread inside parallel
+ * regions). */
 static int ls_row(int64_t k, const float *X, int64_t n, const int32_t *idx,
-                  const float *y, double l2, double l2b, float *A, float *rhs)
+                  const float *y, double l2, double l2b, float *G, float *A, float *rhs)
 {
     int64_t d = k + 1;
-    memset(A, 0, (size_t)(d * d) * sizeof *A);
-    memset(rhs, 0, (size_t)d * sizeof *rhs);
     for (int64_t j = 0; j < n; j++) {
-        const float *x = X + (int64_t)idx[j] * k;
-        float t = y[j];
-        /* a = [1, x]: accumulate the lower triangle of a a^T and a t. */
-        A[0] += 1.0f;
-        rhs[0] += t;
-        for (int64_t r = 0; r < k; r++) {
-            float xr = x[r];
-            float *row = A + (r + 1) * d;
-            row[0] += xr;
-            for (int64_t c = 0; c <= r; c++)
-                row[c + 1] += xr * x[c];
-            rhs[r + 1] += xr * t;
-        }
+        float *g = G + j * d;
+        g[0] = 1.0f;
+        memcpy(g + 1, X + (int64_t)idx[j] * k, (size_t)k * sizeof(float));
+    }
+    recnn_mat gm = recnn__mat_view(G, n, d), am = recnn__mat_view(A, d, d);
+    if (n > 0) {
+        recnn__gemm(true, false, 1.0f, &gm, &gm, 0.0f, &am);
+        recnn__gemv(true, 1.0f, &gm, y, 0.0f, rhs);
+    } else {
+        memset(A, 0, (size_t)(d * d) * sizeof *A);
+        memset(rhs, 0, (size_t)d * sizeof *rhs);
     }
     float nn = n > 0 ? (float)n : 1.0f;
     A[0] += (float)(l2b * nn) + 1e-6f;
     for (int64_t r = 1; r < d; r++)
         A[r * d + r] += (float)(l2 * nn) + 1e-6f;
-    for (int64_t r = 0; r < d; r++)
-        for (int64_t c = r + 1; c < d; c++)
-            A[r * d + c] = A[c * d + r];
     return recnn__posv(d, 1, A, rhs);
 }
 
@@ -253,17 +249,19 @@ static int mf_score_new(const recnn_model *m, int64_t n, const int32_t *items,
     float *A = recnn__alloc((size_t)(d * d), sizeof(float));
     float *x = recnn__alloc((size_t)d, sizeof(float));
     float *y = recnn__alloc((size_t)(n ? n : 1), sizeof(float));
-    if (!A || !x || !y) {
+    float *G = recnn__alloc((size_t)((n ? n : 1) * d), sizeof(float));
+    if (!A || !x || !y || !G) {
         recnn__free(A);
         recnn__free(x);
         recnn__free(y);
+        recnn__free(G);
         return recnn__fail(RECNN_E_NOMEM, "out of memory");
     }
     for (int64_t j = 0; j < n; j++)
         y[j] = ratings[j] - s->mu[0] - s->bi[items[j]];
     int st = RECNN_OK;
     if (n > 0) {
-        st = ls_row(s->k, s->Q, n, items, y, c->l2, c->l2_bias, A, x);
+        st = ls_row(s->k, s->Q, n, items, y, c->l2, c->l2_bias, G, A, x);
     } else {
         memset(x, 0, (size_t)d * sizeof *x);
     }
@@ -272,6 +270,7 @@ static int mf_score_new(const recnn_model *m, int64_t n, const int32_t *items,
     recnn__free(A);
     recnn__free(x);
     recnn__free(y);
+    recnn__free(G);
     return st;
 }
 
@@ -658,7 +657,7 @@ static int als_half(const mf_train *t, int64_t n_rows, const int64_t *ptr,
         float *A = recnn__alloc((size_t)(d * d), sizeof(float));
         float *x = recnn__alloc((size_t)d, sizeof(float));
         int64_t ycap = 0;
-        float *y = NULL;
+        float *y = NULL, *G = NULL;
         if (!A || !x) {
 #pragma omp atomic write
             failed = 1;
@@ -671,9 +670,11 @@ static int als_half(const mf_train *t, int64_t n_rows, const int64_t *ptr,
             }
             if (n > ycap) {
                 recnn__free(y);
+                recnn__free(G);
                 y = recnn__alloc((size_t)n, sizeof(float));
-                ycap = y ? n : 0;
-                if (!y) {
+                G = recnn__alloc((size_t)(n * d), sizeof(float));
+                ycap = y && G ? n : 0;
+                if (!y || !G) {
 #pragma omp atomic write
                     failed = 1;
                     continue;
@@ -681,7 +682,7 @@ static int als_half(const mf_train *t, int64_t n_rows, const int64_t *ptr,
             }
             for (int64_t j = 0; j < n; j++)
                 y[j] = val[ptr[r] + j] - s->mu[0] - bias_o[idx[ptr[r] + j]];
-            if (ls_row(k, Y, n, idx + ptr[r], y, t->c->l2, t->c->l2_bias, A, x) !=
+            if (ls_row(k, Y, n, idx + ptr[r], y, t->c->l2, t->c->l2_bias, G, A, x) !=
                 RECNN_OK) {
 #pragma omp atomic write
                 failed = 2;
@@ -705,6 +706,7 @@ static int als_half(const mf_train *t, int64_t n_rows, const int64_t *ptr,
         recnn__free(A);
         recnn__free(x);
         recnn__free(y);
+        recnn__free(G);
     }
     recnn__blas_threads(recnn__threads());
     if (failed == 2)
