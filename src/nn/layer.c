@@ -638,6 +638,151 @@ static int64_t slice_width(int64_t units, int nt)
 
 /* ---- sparse-input ------------------------------------------------------- */
 
+/* ---- sparse kernels ------------------------------------------------------
+ * The inner loops of the sparse-input and masked passes, one call per row
+ * or column slice.  On x86-64 with GNU C they are compiled twice (AVX2 and
+ * baseline) and the loader picks the version for the CPU (target_clones),
+ * so a default build still uses 8-wide vectors where it can.  Element-wise
+ * kernels give the same bits in both versions; the masked dot products sum
+ * in vector-width order (deterministic on a given machine). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(RECNN_NO_CLONES)
+#define RECNN__CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RECNN__CLONES
+#endif
+
+/* yr = bias + sum_k v_k W[idx_k] over entries k0..k1 */
+RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, int64_t U,
+                                       const float *W, const int32_t *idx, const float *val,
+                                       int64_t k, int64_t end)
+{
+    if (bias)
+        memcpy(yr, bias, (size_t)U * sizeof(float));
+    else
+        memset(yr, 0, (size_t)U * sizeof(float));
+    /* four nonzeros per sweep: one load/store of yr per four rows of W */
+    for (; k + 4 <= end; k += 4) {
+        const float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;
+        const float v2 = val ? val[k + 2] : 1.0f, v3 = val ? val[k + 3] : 1.0f;
+        const float *restrict w0 = W + (int64_t)idx[k] * U;
+        const float *restrict w1 = W + (int64_t)idx[k + 1] * U;
+        const float *restrict w2 = W + (int64_t)idx[k + 2] * U;
+        const float *restrict w3 = W + (int64_t)idx[k + 3] * U;
+#pragma omp simd
+        for (int64_t u = 0; u < U; u++)
+            yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
+    }
+    for (; k < end; k++) {
+        const float v = val ? val[k] : 1.0f;
+        const float *restrict w = W + (int64_t)idx[k] * U;
+#pragma omp simd
+        for (int64_t u = 0; u < U; u++)
+            yr[u] += v * w[u];
+    }
+}
+
+/* columns c0..c1 of: db += sum_r gy[r]; dW[idx_k] += v_k gy[r] */
+RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy, int64_t U,
+                                           float *dW, float *db, int64_t c0, int64_t c1)
+{
+    for (int64_t r = 0; r < x->n; r++) {
+        int64_t s = x->sel ? x->sel[r] : r;
+        const float *restrict g = gy + r * U;
+        if (db) {
+#pragma omp simd
+            for (int64_t u = c0; u < c1; u++)
+                db[u] += g[u];
+        }
+        for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
+            const float v = x->val ? x->val[k] : 1.0f;
+            float *restrict d = dW + (int64_t)x->idx[k] * U;
+#pragma omp simd
+            for (int64_t u = c0; u < c1; u++)
+                d[u] += v * g[u];
+        }
+    }
+}
+
+/* yr[t] = hr . W[idx_k] + b[idx_k] over entries k0..k1 */
+RECNN__CLONES static void k_masked_row(float *restrict yr, const float *restrict hr,
+                                       int64_t D, const float *W, const float *bias,
+                                       const int32_t *idx, int64_t k, int64_t end)
+{
+    int64_t t = 0;
+    /* four positions per sweep: four independent sums, hr read once */
+    for (; k + 4 <= end; k += 4, t += 4) {
+        const int64_t j0 = idx[k], j1 = idx[k + 1], j2 = idx[k + 2], j3 = idx[k + 3];
+        const float *restrict w0 = W + j0 * D, *restrict w1 = W + j1 * D;
+        const float *restrict w2 = W + j2 * D, *restrict w3 = W + j3 * D;
+        float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+        for (int64_t u = 0; u < D; u++) {
+            a0 += hr[u] * w0[u];
+            a1 += hr[u] * w1[u];
+            a2 += hr[u] * w2[u];
+            a3 += hr[u] * w3[u];
+        }
+        yr[t] = a0 + (bias ? bias[j0] : 0.0f);
+        yr[t + 1] = a1 + (bias ? bias[j1] : 0.0f);
+        yr[t + 2] = a2 + (bias ? bias[j2] : 0.0f);
+        yr[t + 3] = a3 + (bias ? bias[j3] : 0.0f);
+    }
+    for (; k < end; k++, t++) {
+        const int64_t j = idx[k];
+        const float *restrict w = W + j * D;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t u = 0; u < D; u++)
+            acc += hr[u] * w[u];
+        yr[t] = acc + (bias ? bias[j] : 0.0f);
+    }
+}
+
+/* g = sum_t gr[t] W[idx_k] over entries k0..k1 */
+RECNN__CLONES static void k_masked_gh(float *restrict g, const float *gr, int64_t D,
+                                      const float *W, const int32_t *idx, int64_t k,
+                                      int64_t end)
+{
+    int64_t t = 0;
+    memset(g, 0, (size_t)D * sizeof(float));
+    for (; k + 4 <= end; k += 4, t += 4) {
+        const float c0 = gr[t], c1 = gr[t + 1], c2 = gr[t + 2], c3 = gr[t + 3];
+        const float *restrict w0 = W + (int64_t)idx[k] * D;
+        const float *restrict w1 = W + (int64_t)idx[k + 1] * D;
+        const float *restrict w2 = W + (int64_t)idx[k + 2] * D;
+        const float *restrict w3 = W + (int64_t)idx[k + 3] * D;
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+    }
+    for (; k < end; k++, t++) {
+        const float c = gr[t];
+        const float *restrict w = W + (int64_t)idx[k] * D;
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            g[u] += c * w[u];
+    }
+}
+
+/* columns c0..c1 of: dW[idx_k] += gy[k] h[r] */
+RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t *off,
+                                           const float *gy, const float *h, int64_t D,
+                                           float *dW, int64_t c0, int64_t c1)
+{
+    for (int64_t r = 0; r < pos->n; r++) {
+        int64_t s = pos->sel ? pos->sel[r] : r;
+        const float *restrict hr = h + r * D;
+        const float *gr = gy + off[r];
+        for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
+            const float c = gr[t];
+            float *restrict d = dW + (int64_t)pos->idx[k] * D;
+#pragma omp simd
+            for (int64_t u = c0; u < c1; u++)
+                d[u] += c * hr[u];
+        }
+    }
+}
+
 int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
 {
     if (!l || l->kind != RECNN__L_LINEAR || l->wt)
@@ -654,32 +799,8 @@ int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
     int64_t n = x->n;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
-        float *restrict yr = y + r * U;
-        if (bias)
-            memcpy(yr, bias, (size_t)U * sizeof(float));
-        else
-            memset(yr, 0, (size_t)U * sizeof(float));
         int64_t s = x->sel ? x->sel[r] : r;
-        int64_t k = x->ptr[s], end = x->ptr[s + 1];
-        /* four nonzeros per sweep: one load/store of yr per four rows of W */
-        for (; k + 4 <= end; k += 4) {
-            const float v0 = x->val ? x->val[k] : 1.0f, v1 = x->val ? x->val[k + 1] : 1.0f;
-            const float v2 = x->val ? x->val[k + 2] : 1.0f, v3 = x->val ? x->val[k + 3] : 1.0f;
-            const float *restrict w0 = W + (int64_t)x->idx[k] * U;
-            const float *restrict w1 = W + (int64_t)x->idx[k + 1] * U;
-            const float *restrict w2 = W + (int64_t)x->idx[k + 2] * U;
-            const float *restrict w3 = W + (int64_t)x->idx[k + 3] * U;
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
-        }
-        for (; k < end; k++) {
-            const float v = x->val ? x->val[k] : 1.0f;
-            const float *restrict w = W + (int64_t)x->idx[k] * U;
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] += v * w[u];
-        }
+        k_sparse_row(y + r * U, bias, U, W, x->idx, x->val, x->ptr[s], x->ptr[s + 1]);
     }
     return RECNN_OK;
 }
@@ -712,22 +833,7 @@ int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t sl = 0; sl < ns; sl++) {
         int64_t c0 = sl * sw, c1 = c0 + sw < U ? c0 + sw : U;
-        for (int64_t r = 0; r < n; r++) {
-            int64_t s = x->sel ? x->sel[r] : r;
-            const float *restrict g = gy + r * U;
-            if (db) {
-#pragma omp simd
-                for (int64_t u = c0; u < c1; u++)
-                    db[u] += g[u];
-            }
-            for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
-                const float v = x->val ? x->val[k] : 1.0f;
-                float *restrict d = dW + (int64_t)x->idx[k] * U;
-#pragma omp simd
-                for (int64_t u = c0; u < c1; u++)
-                    d[u] += v * g[u];
-            }
-        }
+        k_sparse_scatter(x, gy, U, dW, db, c0, c1);
     }
     if (l->pb && n > 0)
         recnn__param_touch_all(l->pb);
@@ -755,37 +861,8 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
-        const float *restrict hr = h + r * D;
-        float *restrict yr = y + off[r];
-        int64_t k = pos->ptr[s], end = pos->ptr[s + 1], t = 0;
-        /* four positions per sweep: four independent sums, hr read once */
-        for (; k + 4 <= end; k += 4, t += 4) {
-            const int64_t j0 = pos->idx[k], j1 = pos->idx[k + 1];
-            const int64_t j2 = pos->idx[k + 2], j3 = pos->idx[k + 3];
-            const float *restrict w0 = W + j0 * D, *restrict w1 = W + j1 * D;
-            const float *restrict w2 = W + j2 * D, *restrict w3 = W + j3 * D;
-            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-            for (int64_t u = 0; u < D; u++) {
-                a0 += hr[u] * w0[u];
-                a1 += hr[u] * w1[u];
-                a2 += hr[u] * w2[u];
-                a3 += hr[u] * w3[u];
-            }
-            yr[t] = a0 + (bias ? bias[j0] : 0.0f);
-            yr[t + 1] = a1 + (bias ? bias[j1] : 0.0f);
-            yr[t + 2] = a2 + (bias ? bias[j2] : 0.0f);
-            yr[t + 3] = a3 + (bias ? bias[j3] : 0.0f);
-        }
-        for (; k < end; k++, t++) {
-            int64_t j = pos->idx[k];
-            const float *restrict w = W + j * D;
-            float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-            for (int64_t u = 0; u < D; u++)
-                acc += hr[u] * w[u];
-            yr[t] = acc + (bias ? bias[j] : 0.0f);
-        }
+        k_masked_row(y + off[r], h + r * D, D, W, bias, pos->idx, pos->ptr[s],
+                     pos->ptr[s + 1]);
     }
     return RECNN_OK;
 }
@@ -811,27 +888,7 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
         for (int64_t r = 0; r < n; r++) {
             int64_t s = pos->sel ? pos->sel[r] : r;
-            float *restrict g = gh + r * D;
-            memset(g, 0, (size_t)D * sizeof(float));
-            const float *gr = gy + off[r];
-            int64_t k = pos->ptr[s], end = pos->ptr[s + 1], t = 0;
-            for (; k + 4 <= end; k += 4, t += 4) {
-                const float c0 = gr[t], c1 = gr[t + 1], c2 = gr[t + 2], c3 = gr[t + 3];
-                const float *restrict w0 = W + (int64_t)pos->idx[k] * D;
-                const float *restrict w1 = W + (int64_t)pos->idx[k + 1] * D;
-                const float *restrict w2 = W + (int64_t)pos->idx[k + 2] * D;
-                const float *restrict w3 = W + (int64_t)pos->idx[k + 3] * D;
-#pragma omp simd
-                for (int64_t u = 0; u < D; u++)
-                    g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
-            }
-            for (; k < end; k++, t++) {
-                const float c = gr[t];
-                const float *restrict w = W + (int64_t)pos->idx[k] * D;
-#pragma omp simd
-                for (int64_t u = 0; u < D; u++)
-                    g[u] += c * w[u];
-            }
+            k_masked_gh(gh + r * D, gy + off[r], D, W, pos->idx, pos->ptr[s], pos->ptr[s + 1]);
         }
     }
     recnn__param *pw = l->pw, *pb = l->pb;
@@ -852,18 +909,7 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t sl = 0; sl < ns; sl++) {
         int64_t c0 = sl * sw, c1 = c0 + sw < D ? c0 + sw : D;
-        for (int64_t r = 0; r < n; r++) {
-            int64_t s = pos->sel ? pos->sel[r] : r;
-            const float *restrict hr = h + r * D;
-            const float *gr = gy + off[r];
-            for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
-                const float c = gr[t];
-                float *restrict d = dW + (int64_t)pos->idx[k] * D;
-#pragma omp simd
-                for (int64_t u = c0; u < c1; u++)
-                    d[u] += c * hr[u];
-            }
-        }
+        k_masked_scatter(pos, off, gy, h, D, dW, c0, c1);
     }
     return RECNN_OK;
 }
