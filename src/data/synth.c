@@ -454,6 +454,14 @@ static void wid(wbuf *w, const recnn__idmap *m, int32_t k)
         wi64(w, m->ext[k]);
 }
 
+#define DATE_CACHE 4096
+
+typedef struct datecache {
+    int64_t days;
+    bool valid;
+    char text[40];
+} datecache;
+
 RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path, int format)
 {
     if (!d || !path)
@@ -485,6 +493,9 @@ RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path, 
     const char *sep = format == RECNN_FORMAT_ML100K ? "\t"
                       : format == RECNN_FORMAT_ML_DAT ? "::" : ",";
     if (format == RECNN_FORMAT_NETFLIX) {
+        datecache *cache = calloc(DATE_CACHE, sizeof *cache);
+        if (!cache)
+            w.err = true;
         for (int64_t i = 0; i < d->n_items && !w.err; i++) {
             if (d->col_ptr[i + 1] == d->col_ptr[i])
                 continue;
@@ -496,16 +507,23 @@ RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path, 
                 wid(&w, d->users, uu);
                 wstr(&w, ",");
                 wreal(&w, d->value[k], false);
-                int64_t y;
-                int m, dd;
                 int64_t secs = d->time ? d->time[k] : 0;
                 int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-                recnn__civil_from_days(days, &y, &m, &dd);
-                char date[40];
-                snprintf(date, sizeof date, ",%04lld-%02d-%02d\n", (long long)y, m, dd);
-                wstr(&w, date);
+                /* few distinct days: a direct-mapped cache of their text */
+                datecache *dc = &cache[(uint64_t)days % DATE_CACHE];
+                if (!dc->valid || dc->days != days) {
+                    int64_t y;
+                    int m, dd;
+                    recnn__civil_from_days(days, &y, &m, &dd);
+                    snprintf(dc->text, sizeof dc->text, ",%04lld-%02d-%02d\n",
+                             (long long)y, m, dd);
+                    dc->days = days;
+                    dc->valid = true;
+                }
+                wstr(&w, dc->text);
             }
         }
+        free(cache);
     } else {
         if (format == RECNN_FORMAT_CSV)
             wstr(&w, "userId,movieId,rating,timestamp\n");
