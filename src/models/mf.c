@@ -447,15 +447,11 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
             for (int64_t f = 0; f < k; f++)
                 z += mask[f] * p[f] * q[f];
         } else {
-            /* 8 partial sums in a fixed order: vectorisable, deterministic */
-            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            int64_t f = 0;
-            for (; f + 8 <= k; f += 8)
-                for (int l = 0; l < 8; l++)
-                    acc[l] += p[f + l] * q[f + l];
-            float dz = ((acc[0] + acc[4]) + (acc[1] + acc[5])) +
-                       ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-            for (; f < k; f++)
+            /* SIMD reduction: the summation order is fixed by the compiled
+             * code, so results stay bit-identical run to run */
+            float dz = 0;
+#pragma omp simd reduction(+ : dz)
+            for (int64_t f = 0; f < k; f++)
                 dz += p[f] * q[f];
             z += dz;
         }
@@ -478,6 +474,7 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
                 q[f] += lr * (gm * pf - l2 * qf);
             }
         } else {
+#pragma omp simd
             for (int64_t f = 0; f < k; f++) {
                 float pf = p[f], qf = q[f];
                 p[f] += lr * (g * qf - l2 * pf);
