@@ -49,6 +49,7 @@ typedef struct ncf_cfg {
     char pretrain[RECNN__STR_MAX];
     double alpha;
     int64_t pretrain_epochs;
+    char adam[RECNN__STR_MAX];
     /* Not settings: borrowed by recnn_neumf_fit_pretrained for one call. */
     const recnn_model *pre_gmf, *pre_mlp;
 } ncf_cfg;
@@ -845,6 +846,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                              m->vt->kind, (long long)cap);
     }
     const char *metric = d.rating ? "rmse" : "ndcg@10";
+    const int dense_adam = strcmp(c->adam, "dense") == 0;
     if (!st && valid && !d.rating && recnn_dataset_n_ratings(valid) > 0) {
         st = recnn_evaluator_create(&ev, train, valid);
         if (!st)
@@ -896,6 +898,9 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
             if (st)
                 break;
             reduce_grads(nets, T, sn);
+            if (dense_adam)
+                for (int j = 0; j < s->master->n_params; j++)
+                    recnn__param_touch_all(s->master->params[j]);
             if (c->l2 > 0)
                 loss_sum += recnn__params_l2(s->master->params, s->master->n_params,
                                              (float)c->l2) * (double)nb;
@@ -1051,7 +1056,10 @@ RECNN_API int recnn_neumf_fit_pretrained(recnn_model *neumf, const recnn_model *
          "(0 = never)"},                                                                   \
         {"task", RECNN__SET_STR, OFF(task), 0, 0, 0, "implicit", "implicit|rating",        \
          "implicit: BCE with sampled negatives; rating: MSE of sigmoid output on "         \
-         "ratings scaled to [0,1]"}
+         "ratings scaled to [0,1]"},                                                       \
+        {"adam", RECNN__SET_STR, OFF(adam), 0, 0, 0, "lazy", "lazy|dense",                 \
+         "lazy: Adam updates only the embedding rows of the batch; dense: every row "      \
+         "every step (as PyTorch with dense embedding gradients; slower)"}
 
 static const recnn__setting GMF_SETTINGS[] = {S_FACTORS, S_COMMON};
 static const recnn__setting MLP_SETTINGS[] = {S_LAYERS, S_COMMON};
