@@ -330,7 +330,7 @@ def main():
             rec = run_record(name, [os.path.relpath(exe, REPO)], t, r)
             rec["env"] = " ".join("%s=%s" % kv for kv in sorted(cenv(t).items()) if kv[0] in CENV)
             res["runs"].append(rec)
-            log("%s --threads %d: %s in %.1fs" % (name, t, rec["status"], r["seconds"]))
+            log("%s at %d threads: %s in %.1fs" % (name, t, rec["status"], r["seconds"]))
             for o in rec["lines"]:
                 if isinstance(o.get("machine"), dict) and o["machine"].get("blas"):
                     blas = o["machine"]["blas"]
