@@ -321,7 +321,8 @@ END_TEST
 
 START_TEST(test_deterministic_threads)
 {
-    recnn_dataset *d = planted(150, 120, 3, 0.3, 0.2, 9);
+    /* >= 20,000 ratings: the similarity loop runs in parallel */
+    recnn_dataset *d = planted(260, 200, 3, 0.45, 0.2, 9);
     const char *kinds[] = {"itemknn", "userknn", "knnbaseline"};
     for (int k = 0; k < 3; k++) {
         recnn_set_num_threads(1);

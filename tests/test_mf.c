@@ -159,7 +159,7 @@ END_TEST
 
 static void check_converges(const char *settings, double ratio)
 {
-    int nu = quick() ? 120 : 300, ni = quick() ? 80 : 200;
+    int nu = quick() ? 120 : 200, ni = quick() ? 80 : 150;
     recnn_dataset *d = planted(nu, ni, 3, 0.3, 0.1, 5);
     recnn_dataset *tr, *te;
     split(d, 6, &tr, &te);

@@ -215,7 +215,8 @@ static void fit_baselines(const knn_cfg *c, const recnn_dataset *d, knn_state *s
         return;
     }
     for (int64_t ep = 0; ep < c->bsl_epochs; ep++) {
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
+    if (d->n_ratings >= 200000)
         for (int64_t i = 0; i < d->n_items; i++) {
             double sum = 0;
             for (int64_t q = d->col_ptr[i]; q < d->col_ptr[i + 1]; q++)
@@ -223,7 +224,8 @@ static void fit_baselines(const knn_cfg *c, const recnn_dataset *d, knn_state *s
             s->bi[i] = (float)(sum / (c->bsl_reg_i + (double)(d->col_ptr[i + 1] -
                                                                d->col_ptr[i])));
         }
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
+    if (d->n_ratings >= 200000)
         for (int64_t u = 0; u < d->n_users; u++) {
             double sum = 0;
             for (int64_t q = d->row_ptr[u]; q < d->row_ptr[u + 1]; q++)
@@ -361,7 +363,7 @@ static int compute_neighbours_cos(const knn_cfg *c, const sim_view *v, int32_t *
     for (int64_t a = 0; a < n; a++)
         inv[a] = v->norm2[a] > 0 ? (float)(1.0 / sqrt(v->norm2[a])) : 0.0f;
     int failed = 0;
-#pragma omp parallel num_threads(recnn__threads())
+#pragma omp parallel num_threads(recnn__threads()) if (v->ent_ptr[v->n_ent] >= 20000)
     {
         cos_cell *acc = recnn__calloc((size_t)n, sizeof(cos_cell));
         int32_t *touched = recnn__alloc((size_t)n, sizeof(int32_t));
@@ -429,7 +431,7 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
     const int pear = sim_kind == SIM_PEARSON;
     const double shrink = c->shrinkage;
     int failed = 0;
-#pragma omp parallel num_threads(recnn__threads())
+#pragma omp parallel num_threads(recnn__threads()) if (v->ent_ptr[v->n_ent] >= 20000)
     {
         /* acc per entity b: dot [, na, nb [, sa, sb]] */
         const int w = pear ? 5 : v->norm2 ? 1 : 3;

@@ -80,6 +80,11 @@ static const recnn__setting mf_settings[] = {
      NULL, "random seed (initialisation, shuffling, dropout)"},
 };
 
+/* Loops over fewer ratings than this run on the calling thread: spinning
+ * OpenMP barriers cost more than such work, badly so on a busy machine.
+ * Every loop below is per-row independent, so the numbers do not change. */
+#define MF_PAR_MIN 200000
+
 typedef struct mf_rating {
     int32_t u, i;
     float r;
@@ -566,7 +571,8 @@ static double gd_epoch(mf_train *t, const recnn_dataset *d)
     if (!uloss)
         return NAN;
     /* 1: errors with the current parameters */
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
+    if (d->n_ratings >= MF_PAR_MIN)
     for (int64_t u = 0; u < d->n_users; u++) {
         double l = 0;
         for (int64_t j = d->row_ptr[u]; j < d->row_ptr[u + 1]; j++) {
@@ -578,7 +584,8 @@ static double gd_epoch(mf_train *t, const recnn_dataset *d)
         uloss[u] = l;
     }
     /* 2: item gradients from the old user factors */
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
+    if (d->n_ratings >= MF_PAR_MIN)
     for (int64_t i = 0; i < d->n_items; i++) {
         float *gq = t->gQ + i * k;
         const float *q = s->Q + i * k;
@@ -602,7 +609,8 @@ static double gd_epoch(mf_train *t, const recnn_dataset *d)
         }
     }
     /* 3: user steps (item side still old) */
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
+    if (d->n_ratings >= MF_PAR_MIN)
     for (int64_t u = 0; u < d->n_users; u++) {
         int64_t n = d->row_ptr[u + 1] - d->row_ptr[u];
         if (n == 0)
@@ -624,7 +632,8 @@ static double gd_epoch(mf_train *t, const recnn_dataset *d)
         s->bu[u] += lr * (gb * inv - l2b * s->bu[u]);
     }
     /* 4: item steps */
-#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+#pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
+    if (d->n_ratings >= MF_PAR_MIN)
     for (int64_t i = 0; i < d->n_items; i++) {
         float *q = s->Q + i * k;
         const float *gq = t->gQ + i * k;
@@ -649,7 +658,7 @@ static int als_half(const mf_train *t, int64_t n_rows, const int64_t *ptr,
     const int64_t k = s->k, d = k + 1;
     int failed = 0;
     recnn__blas_threads(1);
-#pragma omp parallel num_threads(recnn__threads())
+#pragma omp parallel num_threads(recnn__threads()) if (ptr[n_rows] >= MF_PAR_MIN)
     {
         float *A = recnn__alloc((size_t)(d * d), sizeof(float));
         float *x = recnn__alloc((size_t)d, sizeof(float));
