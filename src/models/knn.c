@@ -933,7 +933,7 @@ out:
     if (st != RECNN_OK)
         return st;
     double vr = recnn__valid_rmse(m, valid);
-    if (recnn__fit_epoch(m, 1, NAN, vr, "rmse", 1, 0, recnn__now() - t0) < 0)
+    if (recnn__fit_epoch(m, 1, NAN, vr, "rmse", 1, -1, recnn__now() - t0) < 0)
         return RECNN_E_NOMEM;
     return RECNN_OK;
 }

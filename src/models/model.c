@@ -58,6 +58,12 @@ static int store(void *config, const recnn__setting *s, const char *kind, int64_
         memcpy(field, &iv, sizeof iv);
         return RECNN_OK;
     case RECNN__SET_FLOAT:
+        /* NaN is allowed where it is the default ("not set": e.g. a
+         * default_rating of NaN means the training mean). */
+        if (isnan(fv) && isnan(s->def)) {
+            memcpy(field, &fv, sizeof fv);
+            return RECNN_OK;
+        }
         if (!isfinite(fv) || fv < s->min || fv > s->max)
             return recnn__fail(RECNN_E_INVALID, "%s: %s=%g is outside [%g, %g]", kind,
                                s->name, fv, s->min, s->max);
@@ -499,7 +505,7 @@ int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_
                      double seconds)
 {
     int improved = 0;
-    if (!isnan(valid_metric)) {
+    if (!isnan(valid_metric) && patience >= 0) {
         if (isnan(m->best_metric) || (lower_better ? valid_metric < m->best_metric
                                                    : valid_metric > m->best_metric)) {
             m->best_metric = valid_metric;
@@ -564,7 +570,8 @@ static float default_prediction(const recnn_model *m)
     if (s && s->type == RECNN__SET_FLOAT) {
         double v;
         memcpy(&v, (const char *)m->config + s->offset, sizeof v);
-        return (float)v;
+        if (!isnan(v))
+            return (float)v;
     }
     return (float)m->global_mean;
 }

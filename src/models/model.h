@@ -124,8 +124,9 @@ int recnn__settings_format(const recnn__model_vt *vt, const void *config, char *
  * tracks the best validation metric (lower is better when lower_better),
  * snapshots the tensors when it improves, and returns non-zero when
  * training should stop (callback asked, or `patience` epochs without
- * improvement; patience <= 0 disables early stopping).  valid_metric NaN
- * means no validation set. */
+ * improvement; patience 0 disables early stopping; patience < 0 also skips
+ * the best-epoch bookkeeping and snapshot, for single-pass models whose
+ * metric is only reported).  valid_metric NaN means no validation set. */
 int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_metric,
                      const char *metric_name, int lower_better, int patience,
                      double seconds);
