@@ -116,7 +116,7 @@ sanitize:
 
 valgrind: lib $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== valgrind $$t"; \
-		CK_FORK=no RECNN_TEST_QUICK=1 valgrind -q --leak-check=full \
+		CK_FORK=no RECNN_TEST_QUICK=1 valgrind -q --leak-check=full --show-possibly-lost=no \
 		--errors-for-leak-kinds=definite --error-exitcode=99 $$t || fail=1; done; \
 	exit $$fail
 
