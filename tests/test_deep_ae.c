@@ -151,7 +151,7 @@ END_TEST
 
 START_TEST(test_user_adam_learns)
 {
-    check_learns("deep_ae", "layers=32 optimizer=adam lr=0.001 reg=0.001 input_dropout=0.2 "
+    check_learns("deep_ae", "layers=32 optimizer=adam lr=0.001 reg=0.001 input_dropout=0.2 bias_init=mean "
                             "epochs=40 patience=10");
 }
 END_TEST

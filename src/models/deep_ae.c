@@ -88,7 +88,8 @@ typedef struct dae_cfg {
 
 /* One table per kind: same fields, different defaults (D = deep_ae, I =
  * item_ae). */
-#define SETTINGS(NAME, VAR, LAYERS, ACT, OUT, OPT, LR, B2, DECAY, REG, L1, RANGE, EPOCHS)  \
+#define SETTINGS(NAME, VAR, LAYERS, ACT, OUT, OPT, LR, B2, DECAY, REG, L1, RANGE, EPOCHS,   \
+                 BIAS)                                                                    \
     static const recnn__setting NAME[] = {                                                \
         {"variant", RECNN__SET_STR, offsetof(dae_cfg, variant), 0, 0, 0, VAR, "user|item", \
          "user: one input row per user (its ratings of the items; Kuchaiev & Ginsburg); " \
@@ -145,7 +146,7 @@ typedef struct dae_cfg {
         {"init", RECNN__SET_STR, offsetof(dae_cfg, init), 0, 0, 0, "xavier_uniform",      \
          "xavier_uniform|xavier_normal|he_uniform|he_normal|lecun_uniform|lecun_normal",  \
          "weight initialisation"},                                                        \
-        {"bias_init", RECNN__SET_STR, offsetof(dae_cfg, bias_init), 0, 0, 0, "mean",      \
+        {"bias_init", RECNN__SET_STR, offsetof(dae_cfg, bias_init), 0, 0, 0, BIAS,        \
          "zero|mean", "output bias: zero or the training mean rating"},                   \
         {"epochs", RECNN__SET_INT, offsetof(dae_cfg, epochs), EPOCHS, 1, 1000000, NULL,   \
          NULL, "maximum epochs"},                                                         \
@@ -160,9 +161,9 @@ typedef struct dae_cfg {
     }
 
 SETTINGS(deep_ae_settings, "user", "128,256,256", "selu", "identity", "momentum", 0.005,
-         0.999, 1.0, 0.0, 0.0, 0.0, 60);
+         0.999, 1.0, 0.0, 0.0, 0.0, 60, "zero");
 SETTINGS(item_ae_settings, "item", "100", "sigmoid", "relu", "adam", 0.01, 0.99, 0.9,
-         0.002, 0.9, 0.01, 100);
+         0.002, 0.9, 0.01, 100, "mean");
 
 /* ---- state ---------------------------------------------------------------- */
 
