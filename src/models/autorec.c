@@ -408,6 +408,7 @@ typedef struct train_ctx {
     float *hb, *gh;       /* max_batch x k (mini-batch codes; hidden gradient) */
     float *y, *gy, *tgt;  /* max_nnz */
     double lambda_n;      /* l2 / n_ratings */
+    double last_pen;      /* the penalty of the last step (before it) */
     double n_ratings;
 } train_ctx;
 
@@ -456,7 +457,7 @@ static int step_batch(train_ctx *t, const recnn__csr *x, const float *h, const f
     if ((st = recnn__sparse_backward(s->enc, x, t->gh)))
         return st;
     if (t->lambda_n > 0)
-        recnn__params_l2(t->ps, t->nps, (float)t->lambda_n);
+        t->last_pen = recnn__params_l2(t->ps, t->nps, (float)t->lambda_n);
     return recnn__optim_step(t->opt);
 }
 
@@ -467,11 +468,13 @@ static int cmp_i64_desc(const void *a, const void *b)
 }
 
 /* The objective per rating (in rating units) from the data term. */
-static double objective(const train_ctx *t, double sse)
+static double objective(const train_ctx *t, double sse, int full)
 {
     const autorec_state *s = t->s;
-    double pen = 0;
-    if (t->lambda_n > 0) {
+    /* full batch: the penalty of the step's weights (over the rows it
+     * touched: every row with a rating), as computed for the gradient */
+    double pen = full ? t->last_pen : 0;
+    if (!full && t->lambda_n > 0) {
         pen += recnn__penalty_l2(s->enc->pw->count, s->enc->pw->w, (float)t->lambda_n,
                                  NULL);
         pen += recnn__penalty_l2(s->dec->pw->count, s->dec->pw->w, (float)t->lambda_n,
@@ -626,7 +629,7 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
             break;
         double vr = recnn__valid_rmse(m, valid);
         double secs = recnn__now() - t0;
-        int stop = recnn__fit_epoch(m, (int)epoch, objective(&t, sse), vr, "rmse", 1,
+        int stop = recnn__fit_epoch(m, (int)epoch, objective(&t, sse, full), vr, "rmse", 1,
                                     (int)c->patience, secs);
         if (stop < 0) /* the best-epoch snapshot could not be allocated */
             st = RECNN_E_NOMEM;
