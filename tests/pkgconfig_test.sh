@@ -37,6 +37,13 @@ cc -std=c11 -static-libgcc $(pkg-config --cflags recnn) "$tmp/consumer.c" -o "$t
 if readelf -d "$tmp/static" | grep -q 'librecnn'; then
     echo "pkgconfig test: static consumer still needs librecnn.so"; exit 1; fi
 "$tmp/static"
+# The README's example program must keep compiling against the installed library.
+awk '/^```c$/{on=1; next} /^```$/{if (on) exit} on' README.md > "$tmp/readme.c"
+cc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags recnn) "$tmp/readme.c" -o "$tmp/readme" \
+    $(pkg-config --libs recnn)
+if [ -f ../shared/datasets/ml-100k/u.data ] && [ -n "${RECNN_README_RUN:-}" ]; then
+    (cd ../shared/datasets && LD_LIBRARY_PATH="$tmp/usr/lib" "$tmp/readme")
+fi
 make -s uninstall BUILD="${BUILD:-build}" PREFIX="$tmp/usr" >/dev/null
 if [ -e "$tmp/usr/include/recnn.h" ] || [ -e "$tmp/usr/lib/librecnn.a" ]; then
     echo "pkgconfig test: uninstall left files behind"; exit 1; fi
