@@ -724,33 +724,99 @@ static int run_shard(net *w, const dims *d, const sample *sm, int64_t cnt, float
 /* Mini-batches per epoch used to time parallel vs. serial shards. */
 #define PROBE 16
 
-/* Sums the replicas' gradients into the master's, in replica order. */
-static void reduce_grads(net **nets, int T, const int64_t *shard_n)
+/* Adds the replicas' gradients of parameter j into the master's, in
+ * replica order. */
+static void reduce_param(net **nets, int T, const int64_t *shard_n, int j)
 {
-    net *mst = nets[0];
-    for (int j = 0; j < mst->n_params; j++) {
-        recnn__param *pm = mst->params[j];
-        for (int t = 1; t < T; t++) {
-            if (!shard_n[t])
-                continue;
-            recnn__param *pr = nets[t]->params[j];
-            if (recnn__param_sparse(pr)) {
-                int64_t rl = pr->row_len > 0 ? pr->row_len : pr->count;
-                for (int64_t q = 0; q < pr->n_rows; q++) {
-                    int64_t row = pr->rows[q];
-                    recnn__param_touch(pm, row);
-                    float *dst = pm->g + row * rl;
-                    const float *src = pr->g + row * rl;
-                    for (int64_t e = 0; e < rl; e++)
-                        dst[e] += src[e];
-                }
-            } else {
-                for (int64_t e = 0; e < pr->count; e++)
-                    pm->g[e] += pr->g[e];
-                recnn__param_touch_all(pm);
+    recnn__param *pm = nets[0]->params[j];
+    for (int t = 1; t < T; t++) {
+        if (!shard_n[t])
+            continue;
+        recnn__param *pr = nets[t]->params[j];
+        if (recnn__param_sparse(pr)) {
+            int64_t rl = pr->row_len > 0 ? pr->row_len : pr->count;
+            for (int64_t q = 0; q < pr->n_rows; q++) {
+                int64_t row = pr->rows[q];
+                recnn__param_touch(pm, row);
+                float *dst = pm->g + row * rl;
+                const float *src = pr->g + row * rl;
+                for (int64_t e = 0; e < rl; e++)
+                    dst[e] += src[e];
             }
+        } else {
+            for (int64_t e = 0; e < pr->count; e++)
+                pm->g[e] += pr->g[e];
+            recnn__param_touch_all(pm);
         }
     }
+}
+
+/* The parameters are split into groups, each with its own Adam (Adam is
+ * element-wise, so this is the same update as one optimizer over all of
+ * them), so that the groups' reduce + step + zero run on separate threads.
+ * Group g: reduce its parameters' gradients, add L2, step, zero the
+ * gradients of those parameters in every replica. */
+typedef struct groups {
+    int G;
+    int of[4 + 2 * NCF_MAX_LAYERS + 2]; /* group of parameter j */
+    recnn__optim *opt[NCF_MAX_THREADS];
+    double l2loss[NCF_MAX_THREADS];
+    int st[NCF_MAX_THREADS];
+} groups;
+
+static int group_step(groups *gr, int g, net **nets, int T, const int64_t *sn,
+                      int dense_adam, double l2)
+{
+    net *mst = nets[0];
+    recnn__param *mine[4 + 2 * NCF_MAX_LAYERS + 2];
+    int nm = 0;
+    for (int j = 0; j < mst->n_params; j++) {
+        if (gr->of[j] != g)
+            continue;
+        reduce_param(nets, T, sn, j);
+        if (dense_adam)
+            recnn__param_touch_all(mst->params[j]);
+        mine[nm++] = mst->params[j];
+    }
+    gr->l2loss[g] = l2 > 0 ? recnn__params_l2(mine, nm, (float)l2) : 0.0;
+    int st = recnn__optim_step(gr->opt[g]);
+    for (int j = 0; j < mst->n_params; j++)
+        if (gr->of[j] == g)
+            for (int t = 0; t < T; t++)
+                recnn__param_zero_grad(nets[t]->params[j]);
+    return st;
+}
+
+/* Greedy, deterministic split of the parameters into G groups of similar
+ * per-step work (a row-tracked table costs about batch rows per step). */
+static int groups_init(groups *gr, const net *mst, int G, double lr, int64_t batch)
+{
+    memset(gr, 0, sizeof *gr);
+    gr->G = G < mst->n_params ? G : mst->n_params;
+    double load[NCF_MAX_THREADS] = {0};
+    for (int j = 0; j < mst->n_params; j++) {
+        const recnn__param *p = mst->params[j];
+        double cost = p->mark ? (double)(p->row_len > 0 ? p->row_len : 1) * (double)batch
+                              : (double)p->count;
+        int best = 0;
+        for (int g = 1; g < gr->G; g++)
+            if (load[g] < load[best])
+                best = g;
+        gr->of[j] = best;
+        load[best] += cost;
+    }
+    int st = RECNN_OK;
+    for (int g = 0; g < gr->G && !st; g++)
+        st = recnn__optim_create(&gr->opt[g], RECNN__OPT_ADAM, lr);
+    for (int j = 0; j < mst->n_params && !st; j++)
+        st = recnn__optim_add(gr->opt[gr->of[j]], mst->params[j]);
+    return st;
+}
+
+static void groups_free(groups *gr)
+{
+    for (int g = 0; g < NCF_MAX_THREADS; g++)
+        recnn__optim_free(gr->opt[g]);
 }
 
 static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_dataset *valid)
@@ -823,7 +889,8 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     if (T > c->batch / 8)
         T = (int)(c->batch / 8) > 0 ? (int)(c->batch / 8) : 1;
     net *nets[NCF_MAX_THREADS] = {s->master};
-    recnn__optim *opt = NULL;
+    groups gr;
+    memset(&gr, 0, sizeof gr);
     sample *smp = NULL;
     int32_t *negbuf = NULL;
     recnn_evaluator *ev = NULL;
@@ -833,9 +900,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
             net_alias(nets[t], s->master);
     }
     if (!st)
-        st = recnn__optim_create(&opt, RECNN__OPT_ADAM, c->lr);
-    for (int j = 0; j < s->master->n_params && !st; j++)
-        st = recnn__optim_add(opt, s->master->params[j]);
+        st = groups_init(&gr, s->master, T, c->lr, c->batch);
     int64_t per = d.rating ? 1 : 1 + c->negatives, cap;
     if (!st) {
         cap = train->n_ratings * per;
@@ -878,15 +943,29 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
             int64_t bidx = off / c->batch;
             int par = T > 1 && (bidx < PROBE ? bidx % 2 == 0 : t_par <= t_ser);
             double tb = recnn__now();
+            int G = gr.G;
+            const int dense = dense_adam;
+            const double l2 = c->l2;
             if (par) {
 #pragma omp parallel num_threads(T)
                 {
                     int t = omp_get_thread_num();
                     stt[t] = run_shard(nets[t], &d, smp + off + s0[t], sn[t], scale, &lt[t]);
+#pragma omp barrier
+                    int ok = 1;
+                    for (int q = 0; q < T; q++)
+                        ok &= stt[q] == RECNN_OK;
+                    if (ok && t < G)
+                        gr.st[t] = group_step(&gr, t, nets, T, sn, dense, l2);
                 }
             } else {
-                for (int t = 0; t < T; t++)
+                int ok = 1;
+                for (int t = 0; t < T; t++) {
                     stt[t] = run_shard(nets[t], &d, smp + off + s0[t], sn[t], scale, &lt[t]);
+                    ok &= stt[t] == RECNN_OK;
+                }
+                for (int g = 0; g < G && ok; g++)
+                    gr.st[g] = group_step(&gr, g, nets, T, sn, dense, l2);
             }
             if (T > 1 && bidx < PROBE)
                 *(par ? &t_par : &t_ser) += recnn__now() - tb;
@@ -895,18 +974,11 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                     st = stt[t];
                 loss_sum += lt[t] * (double)nb;
             }
-            if (st)
-                break;
-            reduce_grads(nets, T, sn);
-            if (dense_adam)
-                for (int j = 0; j < s->master->n_params; j++)
-                    recnn__param_touch_all(s->master->params[j]);
-            if (c->l2 > 0)
-                loss_sum += recnn__params_l2(s->master->params, s->master->n_params,
-                                             (float)c->l2) * (double)nb;
-            st = recnn__optim_step(opt);
-            for (int t = 0; t < T; t++)
-                recnn__params_zero_grad(nets[t]->params, nets[t]->n_params);
+            for (int g = 0; g < G; g++) {
+                if (gr.st[g] && !st)
+                    st = gr.st[g];
+                loss_sum += gr.l2loss[g] * (double)nb;
+            }
         }
         if (st)
             break;
@@ -939,7 +1011,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     recnn__blas_threads(recnn__threads());
     for (int t = 1; t < T; t++)
         net_free(nets[t]);
-    recnn__optim_free(opt);
+    groups_free(&gr);
     recnn__free(smp);
     recnn__free(negbuf);
     recnn_evaluator_free(ev);
