@@ -12,8 +12,11 @@
  * other processes on a shared machine).  2·M·N·K flops per call.
  *
  * Usage: bench_sgemm [--threads N] [--seed S] [--scale] [--quick]
- * or env RECNN_THREADS / RECNN_BENCH_SEED (what bench/harness.py sets);
- * --scale / RECNN_BENCH_SCALE change nothing: sgemm has no scale part. */
+ *                    [--shape MxNxK]   (time only that shape)
+ * or env RECNN_THREADS / RECNN_BENCH_SEED (what bench/harness.py sets).
+ * --scale / RECNN_BENCH_SCALE=1 (make bench-scale): prints a skip line, as
+ * the convention asks of a bench without a scale part (the normal run
+ * already measures the limit). */
 #include <recnn.h>
 
 #include <cblas.h>
@@ -53,13 +56,16 @@ static unsigned long long lcg(unsigned long long *s)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, quick = 0;
+    int threads = 0, quick = 0, scale = 0;
+    struct shape custom = {0, 0, 0, "given by --shape"};
     unsigned long long seed = 42;
     const char *env = getenv("RECNN_THREADS");
     if (env)
         threads = atoi(env);
     if ((env = getenv("RECNN_BENCH_SEED")) != NULL)
         seed = strtoull(env, NULL, 10);
+    if ((env = getenv("RECNN_BENCH_SCALE")) != NULL && *env && strcmp(env, "0"))
+        scale = 1;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--threads") && a + 1 < argc)
             threads = atoi(argv[++a]);
@@ -67,7 +73,16 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++a], NULL, 10);
         else if (!strcmp(argv[a], "--quick"))
             quick = 1;
-        /* anything else (e.g. --scale) is ignored, as the convention says */
+        else if (!strcmp(argv[a], "--scale"))
+            scale = 1;
+        else if (!strcmp(argv[a], "--shape") && a + 1 < argc) {
+            if (sscanf(argv[++a], "%dx%dx%d", &custom.m, &custom.n, &custom.k) != 3 ||
+                custom.m < 1 || custom.n < 1 || custom.k < 1) {
+                fprintf(stderr, "bench_sgemm: --shape wants MxNxK, e.g. 943x1682x500\n");
+                return 2;
+            }
+        }
+        /* anything else is ignored, as the convention says */
     }
     recnn_set_num_threads(threads);
     threads = recnn_get_num_threads();
@@ -75,11 +90,17 @@ int main(int argc, char **argv)
     printf("{\"bench\":\"bench_sgemm\",\"threads\":%d,\"machine\":{\"blas\":\"%s\","
            "\"recnn_version\":\"%s\"}}\n",
            threads, recnn_blas_info(), recnn_version());
+    if (scale) {
+        printf("{\"bench\":\"bench_sgemm\",\"skip\":\"no scale part (the limit is "
+               "measured by make bench)\"}\n");
+        return 0;
+    }
     fflush(stdout);
 
     const double min_time = quick ? 0.05 : 0.25;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const struct shape *sh = &shapes[s];
+    size_t n_shapes = custom.m ? 1 : sizeof shapes / sizeof shapes[0];
+    for (size_t s = 0; s < n_shapes; s++) {
+        const struct shape *sh = custom.m ? &custom : &shapes[s];
         size_t na = (size_t)sh->m * (size_t)sh->k, nb = (size_t)sh->k * (size_t)sh->n,
                nc = (size_t)sh->m * (size_t)sh->n;
         float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B),

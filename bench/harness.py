@@ -7,10 +7,11 @@ docs/PERFORMANCE.md for the method and the JSON convention.
   harness.py [--scale] [--build DIR] [--threads-list 1,2] [--seed S]
              [--no-peers REASON] [--only NAME[,NAME]] [--results DIR]
 
-For each bench/*.c it runs BUILD/bench/<name> (no arguments) with env
-RECNN_THREADS=N, OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N,
-RECNN_BENCH_SEED=S and, for --scale, RECNN_BENCH_SCALE=1, at every thread
-count, then once more at the largest count when
+For each bench/*.c it runs BUILD/bench/<name> with env RECNN_THREADS=N,
+OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N, RECNN_BENCH_SEED=S and, for
+--scale, RECNN_BENCH_SCALE=1 (plus the arguments --threads N --seed S
+[--scale] when the program's source contains the literal "--threads"),
+at every thread count, then once more at the largest count when
 the program printed checksums (determinism).  For each peer it runs
 /usr/bin/python3 bench/peers/<peer>.py --threads N --seed S ...  Every
 JSON line is kept; figures are paired with the peer's by (model, data,
@@ -49,9 +50,9 @@ CENV = {"RECNN_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RECNN_BENCH
 # accuracy figure is near each model's best on ML-100K and the whole set
 # stays at a few minutes per thread count.
 PEERS = [
-    ("autorec-rprop", ["autorec.py", "--optim", "rprop", "--epochs", "200"]),
+    ("autorec-rprop", ["autorec.py", "--optim", "rprop", "--epochs", "100"]),
     ("autorec-adam", ["autorec.py", "--optim", "adam", "--epochs", "40"]),
-    ("mf-ml100k", ["mf.py", "--dataset", "ml-100k", "--epochs", "30"]),
+    ("mf-ml100k", ["mf.py", "--dataset", "ml-100k", "--epochs", "50"]),
     ("mf-synthetic10m", ["mf.py", "--dataset", "synthetic-10m", "--epochs", "2"]),
     ("neumf", ["neumf.py", "--epochs", "20"]),
     ("deep_ae", ["deep_ae.py", "--epochs", "60"]),
@@ -301,6 +302,18 @@ def main():
             e["RECNN_BENCH_SCALE"] = "1"
         return e
 
+    def cargs(name, t):
+        """Arguments for programs that opted in to them: a source that
+        contains the literal "--threads" parses the argument convention."""
+        try:
+            with open(os.path.join(HERE, name + ".c")) as f:
+                opted = '"--threads"' in f.read()
+        except OSError:
+            opted = False
+        if not opted:
+            return []
+        return ["--threads", str(t), "--seed", str(a.seed)] + (["--scale"] if a.scale else [])
+
     # ---- C benchmarks -------------------------------------------------------
     sources = sorted(f[:-2] for f in os.listdir(HERE) if f.startswith("bench_") and f.endswith(".c"))
     built = set()
@@ -324,10 +337,10 @@ def main():
             log("%s: MISSING (not built)" % name)
             continue
         for t in tlist:
-            argv = [exe]
+            argv = [exe] + cargs(name, t)
             log("%s at %d threads ..." % (name, t))
             r = run(argv, cenv(t), timeout)
-            rec = run_record(name, [os.path.relpath(exe, REPO)], t, r)
+            rec = run_record(name, [os.path.relpath(exe, REPO)] + argv[1:], t, r)
             rec["env"] = " ".join("%s=%s" % kv for kv in sorted(cenv(t).items()) if kv[0] in CENV)
             res["runs"].append(rec)
             log("%s at %d threads: %s in %.1fs" % (name, t, rec["status"], r["seconds"]))
@@ -345,7 +358,7 @@ def main():
                     sums[(o.get("model", ""), o.get("data", ""), o.get("variant", ""))] = str(o["checksum"])
         if sums:
             log("%s: determinism rerun at %d threads ..." % (name, tmax))
-            r = run([exe], cenv(tmax), timeout)
+            r = run([exe] + cargs(name, tmax), cenv(tmax), timeout)
             objs, _ = parse_lines(r["stdout"])
             again = {(o.get("model", ""), o.get("data", ""), o.get("variant", "")): str(o["checksum"])
                      for o in objs if "checksum" in o}
@@ -401,9 +414,37 @@ def main():
             for f in figures_of(o, r["threads"]):
                 f["source"] = " ".join(os.path.relpath(x, REPO) if x.startswith(REPO) else x
                                        for x in r["argv"][1:])
+                f["peer_name"] = r["peer"]
+                f["same_run"] = True
+                f["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
                 peer_figs[fkey(f)] = f
-    peers["figures"] = sorted(peer_figs.values(), key=fkey)
     peers["skips"] = [dict(o, threads=r["threads"]) for r in peers["runs"] for o in r["lines"] if "skip" in o]
+    # Peers not run this time (BENCH_ONLY, no torch): their figures of the
+    # last full run are kept, marked same_run = false, so that a partial run
+    # neither loses them nor passes them off as measured alongside.
+    rerun = {r["peer"] for r in peers["runs"]}
+    old_path = os.path.join(a.results, "peers.json")
+    old = None
+    if not a.scale and os.path.exists(old_path):
+        try:
+            with open(old_path) as fh:
+                old = json.load(fh)
+        except (OSError, ValueError):
+            old = None
+    if old:
+        for f in old.get("figures", []):
+            if f.get("peer_name") in rerun or f.get("peer_name") is None:
+                continue
+            f = dict(f, same_run=False, date=f.get("date") or old.get("date"))
+            k = fkey(f)
+            if k not in peer_figs:
+                peer_figs[k] = f
+        peers["runs"] = [r for r in old.get("runs", []) if r.get("peer") not in rerun] + peers["runs"]
+        for r in peers["runs"]:
+            r.setdefault("lines", [])
+        peers["skips"] = [s for s in old.get("skips", []) if s.get("bench", "").replace("peer_", "") not in
+                          {p.split("-")[0] for p in rerun}] + peers["skips"]
+    peers["figures"] = sorted(peer_figs.values(), key=fkey)
 
     # sgemm reference figures (for dense-path fractions)
     sgemm = {}
@@ -435,6 +476,7 @@ def main():
             p = peer_figs.get((f["model"], f["data"], f["variant"], f["metric"], "", f["threads"]))
             if p is not None and p["value"] != 0 and f["value"] != 0:
                 f["peer"] = {"value": p["value"], "source": p["source"],
+                             "same_run": p.get("same_run", True), "date": p.get("date"),
                              "torch_threads": p["context"].get("torch_threads"),
                              "blas_threads": p["context"].get("blas_threads"),
                              "epochs": p["context"].get("epochs")}
@@ -468,7 +510,8 @@ def main():
         out = dict(common)
         out.update(peers)
         for r in out["runs"]:
-            r["n_lines"] = len(r.pop("lines"))
+            n = len(r.pop("lines"))
+            r.setdefault("n_lines", n)
         if not a.scale:
             with open(os.path.join(a.results, "peers.json"), "w") as f:
                 json.dump(out, f, indent=1)

@@ -133,7 +133,8 @@ def main():
     o.append("## librecnn against PyTorch (same run, same thread budget)\n")
     if paired:
         rows = [[b, f["model"], f["data"], f["variant"] or "–", f["metric"], f["threads"],
-                 fmt(f["value"]), fmt(f["peer"]["value"]),
+                 fmt(f["value"]), fmt(f["peer"]["value"]) + (
+                     "" if f["peer"].get("same_run", True) else " (earlier run, %s)" % f["peer"].get("date")),
                  "torch %s + BLAS %s" % (f["peer"].get("torch_threads"), f["peer"].get("blas_threads")),
                  fmt(f.get("ratio")), advantage_text(f)] for b, f in paired]
         o.append(table(["bench", "model", "data", "variant", "metric", "threads", "librecnn",
@@ -271,9 +272,12 @@ def main():
             o.append("Machine: %s\n" % machine_line(d.get("machine"), d))
             figs = d.get("figures", [])
             if figs:
-                o.append(table(["model", "data", "variant", "metric", "threads", "value", "unit"],
+                o.append(table(["model", "data", "variant", "metric", "threads", "value", "unit", "context"],
                                [[f["model"], f["data"], f["variant"] or "–", f["metric"], f["threads"],
-                                 fmt(f["value"]), f.get("unit", "")] for f in figs]))
+                                 fmt(f["value"]), f.get("unit", ""),
+                                 ", ".join("%s=%s" % (k, fmt(v)) for k, v in f.get("context", {}).items()
+                                           if k not in ("note", "unit") and not isinstance(v, (dict, list)))]
+                                for f in figs]))
             for r in d.get("runs", []):
                 o.append("- run at %d threads: %s, %s s, peak RSS %s MiB\n" % (
                     r["threads"], r["status"], fmt(r.get("seconds")), fmt(r.get("peak_rss_mib"))))

@@ -4,11 +4,12 @@ usual PyTorch way.
 
 Model: pred = mu + b_u + b_i + p_u . q_i (mu = training mean), 100
 factors on ML-100K and 32 on the synthetic set (librecnn's MF default and
-its bench_mf speed setting), init N(0, 0.1), biases 0.  Loss per
+its bench_mf speed setting), init N(0, 0.05), biases 0.  Loss per
 mini-batch: 1/2 sum (r - pred)^2 + reg/2 (|p_u|^2 + |q_i|^2) + reg_bias/2
 (b_u^2 + b_i^2) over the batch's ratings (the per-rating regularisation of
-Koren-style SGD; reg 0.05, reg_bias 0.02 as librecnn's defaults); plain
-SGD, lr 0.01, mini-batches of 1024 shuffled ratings.  With a summed loss the
+Koren-style SGD); reg 0.1, reg_bias 0.1, lr 0.01, no decay, up to 50
+epochs -- librecnn's MF defaults; plain SGD, mini-batches of 1024
+shuffled ratings.  With a summed loss the
 update of each touched row equals the per-rating SGD update summed over
 the batch.
 
@@ -44,8 +45,9 @@ def extra(p):
     p.add_argument("--dataset", choices=["ml-100k", "synthetic-10m"], default="ml-100k")
     p.add_argument("--factors", type=int, default=0, help="0: 100 (ml-100k) / 32 (synthetic)")
     p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--reg", type=float, default=0.05)
-    p.add_argument("--reg-bias", type=float, default=0.02)
+    p.add_argument("--reg", type=float, default=0.1)
+    p.add_argument("--reg-bias", type=float, default=0.1)
+    p.add_argument("--init-std", type=float, default=0.05)
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--formulation", choices=["sparse", "dense"], default="sparse")
     p.add_argument("--ratings", type=int, default=10_000_000)
@@ -63,7 +65,7 @@ def synthetic(seed, n_users, n_items, n):
 
 
 def main():
-    a = common.parse_args(__doc__.splitlines()[0], FASTEST, extra, default_epochs=30)
+    a = common.parse_args(__doc__.splitlines()[0], FASTEST, extra, default_epochs=50)
     torch = common.import_torch(a)
     import numpy as np
     if a.dataset == "ml-100k":
@@ -87,8 +89,8 @@ def main():
     BU = torch.nn.Embedding(nu, 1, sparse=sparse)
     BI = torch.nn.Embedding(ni, 1, sparse=sparse)
     with torch.no_grad():
-        P.weight.normal_(0, 0.1)
-        Q.weight.normal_(0, 0.1)
+        P.weight.normal_(0, a.init_std)
+        Q.weight.normal_(0, a.init_std)
         BU.weight.zero_()
         BI.weight.zero_()
     params = [P.weight, Q.weight, BU.weight, BI.weight]
