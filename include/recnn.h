@@ -14,5 +14,6 @@
 #include "recnn/nn.h"
 #include "recnn/metrics.h"
 #include "recnn/model.h"
+#include "recnn/ncf.h"
 
 #endif
