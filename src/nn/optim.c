@@ -6,6 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define OPT_SSE 1
+#else
+#define OPT_SSE 0
+#endif
+
 static int n_states(int kind)
 {
     switch (kind) {
@@ -283,6 +290,82 @@ static void update(int kind, const coefs *c, int decay, int64_t i0, int64_t i1, 
     }
 }
 
+/* Adam over n contiguous values.  The same IEEE single-precision
+ * operations in the same order as the scalar formula in update(), four
+ * lanes at a time where SSE is available (element-wise, so the bits do not
+ * depend on the vector width). */
+static inline void adam_run(const coefs *c, int decay, int64_t n, float *restrict w,
+                            const float *restrict g, float *restrict m, float *restrict v)
+{
+    const float b1 = c->b1, b2 = c->b2, ob1 = 1.0f - c->b1, ob2 = 1.0f - c->b2;
+    const float bc1 = c->bc1, bc2 = c->bc2, lr = c->lr, eps = c->eps, lrwd = c->lr * c->wd;
+    int64_t i = 0;
+#if OPT_SSE
+    const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
+                 vob2 = _mm_set1_ps(ob2), vbc1 = _mm_set1_ps(bc1), vbc2 = _mm_set1_ps(bc2),
+                 vlr = _mm_set1_ps(lr), veps = _mm_set1_ps(eps), vlrwd = _mm_set1_ps(lrwd);
+    for (; i + 4 <= n; i += 4) {
+        __m128 gi = _mm_loadu_ps(g + i), wi = _mm_loadu_ps(w + i);
+        if (decay)
+            wi = _mm_sub_ps(wi, _mm_mul_ps(vlrwd, wi));
+        __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + i)), _mm_mul_ps(vob1, gi));
+        __m128 vi = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + i)),
+                               _mm_mul_ps(_mm_mul_ps(vob2, gi), gi));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        __m128 mh = _mm_div_ps(mi, vbc1), vh = _mm_div_ps(vi, vbc2);
+        wi = _mm_sub_ps(wi, _mm_div_ps(_mm_mul_ps(vlr, mh), _mm_add_ps(_mm_sqrt_ps(vh), veps)));
+        _mm_storeu_ps(w + i, wi);
+    }
+#endif
+    for (; i < n; i++) {
+        float gi = g[i], wi = w[i];
+        if (decay)
+            wi -= lrwd * wi;
+        float mi = b1 * m[i] + ob1 * gi;
+        float vi = b2 * v[i] + ob2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float mh = mi / bc1, vh = vi / bc2;
+        w[i] = wi - lr * mh / (sqrtf(vh) + eps);
+    }
+}
+
+/* One parameter's update over [i0, i1) (any kind). */
+static inline void update_range(int kind, const coefs *c, int decay, int64_t i0, int64_t i1,
+                                float *w, float *g, float *s1, float *s2)
+{
+    if (kind == RECNN__OPT_ADAM)
+        adam_run(c, decay, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);
+    else
+        update(kind, c, decay, i0, i1, w, g, s1, s2);
+}
+
+/* Sum of squares of g[0..n) into four double lanes acc[0..3] (lane k takes
+ * the elements i = k mod 4 of each run; a fixed order, so the total does
+ * not depend on the thread count).  Non-finite values propagate. */
+static inline void sumsq4(const float *g, int64_t n, double acc[4])
+{
+    int64_t i = 0;
+#if OPT_SSE
+    __m128d a01 = _mm_loadu_pd(acc), a23 = _mm_loadu_pd(acc + 2);
+    for (; i + 4 <= n; i += 4) {
+        __m128 x = _mm_loadu_ps(g + i);
+        __m128d lo = _mm_cvtps_pd(x), hi = _mm_cvtps_pd(_mm_movehl_ps(x, x));
+        a01 = _mm_add_pd(a01, _mm_mul_pd(lo, lo));
+        a23 = _mm_add_pd(a23, _mm_mul_pd(hi, hi));
+    }
+    _mm_storeu_pd(acc, a01);
+    _mm_storeu_pd(acc + 2, a23);
+#else
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++)
+            acc[k] += (double)g[i + k] * g[i + k];
+#endif
+    for (; i < n; i++)
+        acc[i & 3] += (double)g[i] * g[i];
+}
+
 /* f over the index ranges an update covers: all, or the touched rows. */
 #define FOR_RANGES(p, BODY)                                                                \
     do {                                                                                   \
@@ -298,16 +381,24 @@ static void update(int kind, const coefs *c, int decay, int64_t i0, int64_t i1, 
         }                                                                                  \
     } while (0)
 
+/* Work (values) above which a parameter's pass runs on the thread team. */
+#define PAR_MIN 65536
+
 int recnn__optim_step(recnn__optim *o)
 {
     if (!o)
         return recnn__fail(RECNN_E_INVALID, "optimizer step: NULL");
-    /* clipping by value, then the global norm (over what will be updated) */
+    /* Clipping by value, then the global norm (over what will be updated).
+     * The sum of squares doubles as the finiteness check: a NaN or an
+     * infinity anywhere makes it non-finite, and nothing has been changed
+     * yet when that is detected (clipping by value only rewrites finite
+     * values or clamps infinities, and the state is untouched). */
     double ss = 0;
+    double acc[4] = {0, 0, 0, 0};
     for (int k = 0; k < o->n; k++) {
         recnn__param *p = o->e[k].p;
         float cv = (float)o->clip_value;
-        if (!recnn__param_sparse(p) && p->count > 65536) {
+        if (!recnn__param_sparse(p) && p->count > PAR_MIN) {
             /* large dense buffers: parallel, fixed blocks (the sum depends
              * on the thread count only through OpenMP's reduction order) */
             const int64_t blk = 4096, nb = (p->count + blk - 1) / blk;
@@ -328,16 +419,20 @@ int recnn__optim_step(recnn__optim *o)
             ss += part;
             continue;
         }
-        FOR_RANGES(p, {
-            for (int64_t i = i0; i < i1; i++) {
-                float g = p->g[i];
-                if (cv > 0)
+        if (cv > 0) {
+            FOR_RANGES(p, {
+                for (int64_t i = i0; i < i1; i++) {
+                    float g = p->g[i];
                     g = g > cv ? cv : g < -cv ? -cv : g;
-                p->g[i] = g;
-                ss += (double)g * g;
-            }
-        });
+                    p->g[i] = g;
+                    ss += (double)g * g;
+                }
+            });
+        } else {
+            FOR_RANGES(p, sumsq4(p->g + i0, i1 - i0, acc));
+        }
     }
+    ss += (acc[0] + acc[1]) + (acc[2] + acc[3]);
     if (!isfinite(ss))
         return recnn__fail(RECNN_E_NUMERIC, "optimizer step: gradient is not finite");
     o->last_norm = sqrt(ss);
@@ -367,26 +462,40 @@ int recnn__optim_step(recnn__optim *o)
     c.smin = (float)o->step_min;
     c.smax = (float)o->step_max;
     c.sinit = (float)o->step_init;
+    const int kind = o->kind;
     for (int k = 0; k < o->n; k++) {
         recnn__optim_entry *e = &o->e[k];
         recnn__param *p = e->p;
         int decay = p->decay && o->weight_decay > 0;
+        float *w = p->w, *g = p->g, *s1 = e->s1, *s2 = e->s2;
         if (recnn__param_sparse(p)) {
             int64_t rl = p->row_len > 0 ? p->row_len : p->count;
             int64_t nr = p->n_rows;
-#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (nr * rl > 65536)
-            for (int64_t q = 0; q < nr; q++) {
-                int64_t i0 = (int64_t)p->rows[q] * rl;
-                update(o->kind, &c, decay, i0, i0 + rl, p->w, p->g, e->s1, e->s2);
+            const int32_t *rows = p->rows;
+            if (nr * rl > PAR_MIN) {
+#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+                for (int64_t q = 0; q < nr; q++) {
+                    int64_t i0 = (int64_t)rows[q] * rl;
+                    update_range(kind, &c, decay, i0, i0 + rl, w, g, s1, s2);
+                }
+            } else {
+                for (int64_t q = 0; q < nr; q++) {
+                    int64_t i0 = (int64_t)rows[q] * rl;
+                    update_range(kind, &c, decay, i0, i0 + rl, w, g, s1, s2);
+                }
             }
         } else {
             int64_t cnt = p->count;
-            const int64_t blk = 4096;
-            int64_t nb = (cnt + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (cnt > 65536)
-            for (int64_t b = 0; b < nb; b++) {
-                int64_t i1 = (b + 1) * blk < cnt ? (b + 1) * blk : cnt;
-                update(o->kind, &c, decay, b * blk, i1, p->w, p->g, e->s1, e->s2);
+            if (cnt > PAR_MIN) {
+                const int64_t blk = 4096;
+                int64_t nb = (cnt + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+                for (int64_t b = 0; b < nb; b++) {
+                    int64_t i1 = (b + 1) * blk < cnt ? (b + 1) * blk : cnt;
+                    update_range(kind, &c, decay, b * blk, i1, w, g, s1, s2);
+                }
+            } else {
+                update_range(kind, &c, decay, 0, cnt, w, g, s1, s2);
             }
         }
     }
