@@ -916,6 +916,22 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
 
 /* ---- embedding ------------------------------------------------------------ */
 
+/* d[0..n) = s[0..n) for short rows (no overlap). */
+static inline void copy_short(float *restrict d, const float *restrict s, int64_t n)
+{
+#pragma omp simd
+    for (int64_t u = 0; u < n; u++)
+        d[u] = s[u];
+}
+
+/* d[0..n) += s[0..n) (no overlap). */
+static inline void add_short(float *restrict d, const float *restrict s, int64_t n)
+{
+#pragma omp simd
+    for (int64_t u = 0; u < n; u++)
+        d[u] += s[u];
+}
+
 int recnn__embedding_forward(recnn__layer *l, int64_t n, const int32_t *ids, float *y)
 {
     if (!l || l->kind != RECNN__L_EMBEDDING || (n > 0 && (!ids || !y)))
@@ -924,12 +940,19 @@ int recnn__embedding_forward(recnn__layer *l, int64_t n, const int32_t *ids, flo
     if (st)
         return st;
     const int64_t D = l->out_dim;
-    for (int64_t r = 0; r < n; r++) {
+    for (int64_t r = 0; r < n; r++)
         if (ids[r] < 0 || ids[r] >= l->in_dim)
             return recnn__fail(RECNN_E_INVALID, "embedding forward: id %d outside [0, %lld)",
                                (int)ids[r], (long long)l->in_dim);
-        memcpy(y + r * D, l->params[0].w + (int64_t)ids[r] * D, (size_t)D * sizeof(float));
+    const float *E = l->params[0].w;
+    if (D > 64) {
+        for (int64_t r = 0; r < n; r++)
+            memcpy(y + r * D, E + (int64_t)ids[r] * D, (size_t)D * sizeof(float));
+        return RECNN_OK;
     }
+    /* short rows (NCF: 8-32 floats): an inline copy beats a call per row */
+    for (int64_t r = 0; r < n; r++)
+        copy_short(y + r * D, E + (int64_t)ids[r] * D, D);
     return RECNN_OK;
 }
 
@@ -950,6 +973,12 @@ int recnn__embedding_backward(recnn__layer *l, int64_t n, const int32_t *ids,
         recnn__param_touch(p, ids[r]);
     }
     int nt = slice_threads(D, n * D);
+    if (nt == 1) {
+        /* serial: no thread-team start-up (same sums, same order) */
+        for (int64_t r = 0; r < n; r++)
+            add_short(p->g + (int64_t)ids[r] * D, gy + r * D, D);
+        return RECNN_OK;
+    }
     int64_t sw = slice_width(D, nt), ns = (D + sw - 1) / sw;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t sl = 0; sl < ns; sl++) {
@@ -978,11 +1007,14 @@ int recnn__merge_forward(recnn__layer *l, int64_t n, const float *a, const float
     int64_t da = l->in_dim, db = l->in_dim2, D = l->out_dim;
     if (l->kind == RECNN__L_CONCAT) {
         for (int64_t r = 0; r < n; r++) {
-            memcpy(y + r * D, a + r * da, (size_t)da * sizeof(float));
-            memcpy(y + r * D + da, b + r * db, (size_t)db * sizeof(float));
+            copy_short(y + r * D, a + r * da, da);
+            copy_short(y + r * D + da, b + r * db, db);
         }
     } else {
-        for (int64_t i = 0; i < n * D; i++)
+        /* element-wise (y may be a or b): no dependence between elements */
+        const int64_t nd = n * D;
+#pragma omp simd
+        for (int64_t i = 0; i < nd; i++)
             y[i] = a[i] * b[i];
     }
     return RECNN_OK;
@@ -1001,19 +1033,31 @@ int recnn__merge_backward(recnn__layer *l, int64_t n, const float *a, const floa
     if (l->kind == RECNN__L_CONCAT) {
         for (int64_t r = 0; r < n; r++) {
             if (ga)
-                memcpy(ga + r * da, gy + r * D, (size_t)da * sizeof(float));
+                copy_short(ga + r * da, gy + r * D, da);
             if (gb)
-                memcpy(gb + r * db, gy + r * D + da, (size_t)db * sizeof(float));
+                copy_short(gb + r * db, gy + r * D + da, db);
         }
     } else {
         if (n > 0 && ((ga && !b) || (gb && !a)))
             return recnn__fail(RECNN_E_INVALID, "product backward: needs both inputs");
-        for (int64_t i = 0; i < n * D; i++) {
-            float g = gy[i], av = a ? a[i] : 0.0f, bv = b ? b[i] : 0.0f;
-            if (ga)
+        /* element-wise; each element reads gy[i], a[i], b[i] before writing
+         * (ga or gb may be gy), so no dependence between elements */
+        const int64_t nd = n * D;
+        if (ga && gb) {
+#pragma omp simd
+            for (int64_t i = 0; i < nd; i++) {
+                float g = gy[i], av = a[i], bv = b[i];
                 ga[i] = g * bv;
-            if (gb)
                 gb[i] = g * av;
+            }
+        } else if (ga) {
+#pragma omp simd
+            for (int64_t i = 0; i < nd; i++)
+                ga[i] = gy[i] * b[i];
+        } else if (gb) {
+#pragma omp simd
+            for (int64_t i = 0; i < nd; i++)
+                gb[i] = gy[i] * a[i];
         }
     }
     return RECNN_OK;
