@@ -6,6 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define LAYER_SSE 1
+#else
+#define LAYER_SSE 0
+#endif
+
 /* ---- creation helpers -------------------------------------------------- */
 
 static int new_layer(recnn__layer **out, int kind, int64_t in, int64_t outd,
@@ -916,19 +923,41 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
 
 /* ---- embedding ------------------------------------------------------------ */
 
-/* d[0..n) = s[0..n) for short rows (no overlap). */
+/* d[0..n) = s[0..n) for short rows (no overlap).  Rows of 4k <= 32 floats
+ * are moved by straight-line code: any copy loop is turned back into a
+ * memcpy call by the compiler, which costs more than the copy. */
 static inline void copy_short(float *restrict d, const float *restrict s, int64_t n)
 {
-#pragma omp simd
-    for (int64_t u = 0; u < n; u++)
-        d[u] = s[u];
+#if LAYER_SSE
+#define MV4(k) _mm_storeu_ps(d + (k), _mm_loadu_ps(s + (k)))
+    if ((n & 3) == 0 && n <= 32) {
+        switch (n >> 2) {
+        case 8: MV4(28); /* fall through */
+        case 7: MV4(24); /* fall through */
+        case 6: MV4(20); /* fall through */
+        case 5: MV4(16); /* fall through */
+        case 4: MV4(12); /* fall through */
+        case 3: MV4(8);  /* fall through */
+        case 2: MV4(4);  /* fall through */
+        case 1: MV4(0);  /* fall through */
+        default: break;
+        }
+        return;
+    }
+#undef MV4
+#endif
+    memcpy(d, s, (size_t)n * sizeof(float));
 }
 
 /* d[0..n) += s[0..n) (no overlap). */
 static inline void add_short(float *restrict d, const float *restrict s, int64_t n)
 {
-#pragma omp simd
-    for (int64_t u = 0; u < n; u++)
+    int64_t u = 0;
+#if LAYER_SSE
+    for (; u + 4 <= n; u += 4)
+        _mm_storeu_ps(d + u, _mm_add_ps(_mm_loadu_ps(d + u), _mm_loadu_ps(s + u)));
+#endif
+    for (; u < n; u++)
         d[u] += s[u];
 }
 
