@@ -11,8 +11,9 @@
  *                     valid_rmse; checksum of the test predictions)
  *   variant "refeed"  the same with one dense re-feeding step per batch,
  *                     10 epochs (cost of the dense pass)
- *   variant "item_ae" model item_ae (the AE/MF/KNN paper's defaults) on
- *                     ml-latest-small, 30 epochs: rmse and mse.
+ *   model "item_ae"   on ml-latest-small, 30 epochs: rmse and mse; variant ""
+ *                     with the AE/MF/KNN paper's values, "tuned" with the
+ *                     penalties chosen on validation (docs/models/deep_ae.md).
  * RECNN_BENCH_SCALE=1 / --scale: one epoch of the 3-layer model on
  * synthetic Netflix-size data (480,189 x 17,770, 100M ratings):
  * epoch_seconds, load_seconds (generation), peak_rss_mib.
@@ -237,6 +238,8 @@ int main(int argc, char **argv)
     }
     if (load(&d, dir, "ml-latest-small/ratings.csv", "ml-latest-small")) {
         run(d, "ml-latest-small", "item_ae", "", "epochs=30", threads, seed);
+        run(d, "ml-latest-small", "item_ae", "tuned",
+            "reg=0.003 l1_ratio=0 input_dropout=0.3 epochs=30", threads, seed);
         recnn_dataset_free(d);
     }
     return 0;
