@@ -27,6 +27,7 @@ second thread to pay for its synchronisation; see docs/PERFORMANCE.md).
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
