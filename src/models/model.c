@@ -455,7 +455,10 @@ RECNN_API int recnn_model_fit(recnn_model *m, const recnn_dataset *train,
     m->best_epoch = 0;
     m->bad_epochs = 0;
 
+    m->fit_error = RECNN_OK;
     int st = m->vt->fit(m, train, valid);
+    if (st == RECNN_OK && m->fit_error != RECNN_OK)
+        st = m->fit_error; /* detail already recorded */
     if (st == RECNN_OK)
         st = recnn__fit_finish(m);
     free(m->snapshot);
@@ -512,8 +515,11 @@ int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_
             m->best_epoch = epoch;
             m->bad_epochs = 0;
             improved = 1;
-            if (snapshot_take(m) != RECNN_OK)
-                return -1;
+            int st = snapshot_take(m);
+            if (st != RECNN_OK) {
+                m->fit_error = st;
+                return 1;
+            }
         } else {
             m->bad_epochs++;
         }

@@ -95,6 +95,7 @@ struct recnn_model {
     int best_epoch, bad_epochs;
     void *snapshot;              /* copy of tensors at the best epoch */
     size_t snapshot_bytes;
+    int fit_error;               /* set by recnn__fit_epoch when it failed */
 };
 
 /* Registry (registry.c): every model file defines one vtable
@@ -130,7 +131,14 @@ int recnn__settings_format(const recnn__model_vt *vt, const void *config, char *
 int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_metric,
                      const char *metric_name, int lower_better, int patience,
                      double seconds);
-/* Ends training: restores the best snapshot if one was taken. */
+/* If the snapshot cannot be taken (out of memory) recnn__fit_epoch asks
+ * to stop and recnn_model_fit then fails with that status, so a model
+ * never silently keeps non-best parameters.
+ *
+ * Ends training: restores the best snapshot if one was taken.  It runs
+ * after vt->fit returns and nothing runs after it, so every buffer derived
+ * from the parameters (e.g. cached hidden codes) must itself be one of the
+ * model's tensors to stay consistent with the restored epoch. */
 int recnn__fit_finish(recnn_model *m);
 
 /* RMSE of the model's predictions over the ratings of d (clamped to the
