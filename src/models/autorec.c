@@ -201,21 +201,10 @@ static int autorec_restore(recnn_model *m, const recnn__tensor *t, int n)
     m->state = s;
     recnn__tensor want[6];
     int nw = autorec_tensors(m, want, 6);
-    for (int w = 0; w < nw; w++) {
-        const recnn__tensor *got = NULL;
-        for (int j = 0; j < n; j++)
-            if (t[j].name && strcmp(t[j].name, want[w].name) == 0)
-                got = &t[j];
-        if (!got || got->dtype != want[w].dtype || got->count != want[w].count) {
-            autorec_free_state(m);
-            return recnn__fail(RECNN_E_CORRUPT,
-                               "autorec: tensor \"%s\" is missing or has the wrong "
-                               "type or size (expected %lld elements)",
-                               want[w].name, (long long)want[w].count);
-        }
-        memcpy(want[w].data, got->data, (size_t)got->count * 4);
-    }
-    return RECNN_OK;
+    st = recnn__tensors_copy_in(m, want, nw, t, n);
+    if (st)
+        autorec_free_state(m);
+    return st;
 }
 
 /* ---- prediction ------------------------------------------------------------ */

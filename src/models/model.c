@@ -535,6 +535,25 @@ int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_
     return stop;
 }
 
+int recnn__tensors_copy_in(const recnn_model *m, const recnn__tensor *want, int n_want,
+                           const recnn__tensor *got, int n_got)
+{
+    for (int w = 0; w < n_want; w++) {
+        const recnn__tensor *g = NULL;
+        for (int j = 0; j < n_got && !g; j++)
+            if (got[j].name && strcmp(got[j].name, want[w].name) == 0)
+                g = &got[j];
+        if (!g || g->dtype != want[w].dtype || g->count != want[w].count)
+            return recnn__fail(RECNN_E_CORRUPT,
+                               "%s: tensor \"%s\" is %s (expected %lld elements)",
+                               m->vt->kind, want[w].name,
+                               g ? "of the wrong type or size" : "missing",
+                               (long long)want[w].count);
+        memcpy(want[w].data, g->data, tensor_bytes(g));
+    }
+    return RECNN_OK;
+}
+
 int recnn__fit_finish(recnn_model *m)
 {
     if (!m->snapshot)

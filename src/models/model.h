@@ -141,6 +141,13 @@ int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_
  * model's tensors to stay consistent with the restored epoch. */
 int recnn__fit_finish(recnn_model *m);
 
+/* For vt->restore: copies each loaded tensor into the model's own buffer
+ * of the same name (`want`, from the model's vt->tensors).  Every wanted
+ * tensor must be present with the same dtype and count, else
+ * RECNN_E_CORRUPT naming it; extra loaded tensors are ignored. */
+int recnn__tensors_copy_in(const recnn_model *m, const recnn__tensor *want, int n_want,
+                           const recnn__tensor *got, int n_got);
+
 /* RMSE of the model's predictions over the ratings of d (clamped to the
  * training scale); NaN when d is NULL or empty. */
 double recnn__valid_rmse(const recnn_model *m, const recnn_dataset *d);

@@ -624,21 +624,10 @@ static int ncf_restore(recnn_model *m, const recnn__tensor *t, int n)
     ncf_state *s = m->state;
     recnn__tensor want[4 + 2 * NCF_MAX_LAYERS + 2];
     int nw = net_tensors(s->master, &d, want, (int)(sizeof want / sizeof *want));
-    for (int j = 0; j < nw; j++) {
-        const recnn__tensor *got = NULL;
-        for (int q = 0; q < n; q++)
-            if (strcmp(t[q].name, want[j].name) == 0)
-                got = &t[q];
-        if (!got || got->dtype != RECNN__F32 || got->count != want[j].count) {
-            ncf_free_state(m);
-            return recnn__fail(RECNN_E_FORMAT,
-                               "%s: tensor \"%s\" is %s (expected %lld floats)", m->vt->kind,
-                               want[j].name, got ? "of the wrong size or type" : "missing",
-                               (long long)want[j].count);
-        }
-        memcpy(want[j].data, got->data, (size_t)want[j].count * sizeof(float));
-    }
-    return RECNN_OK;
+    st = recnn__tensors_copy_in(m, want, nw, t, n);
+    if (st)
+        ncf_free_state(m);
+    return st;
 }
 
 /* ---- training data ----------------------------------------------------------- */
