@@ -344,21 +344,10 @@ static int dae_restore(recnn_model *m, const recnn__tensor *t, int n)
     m->state = s;
     recnn__tensor want[RECNN__MAX_TENSORS];
     int nw = dae_tensors(m, want, RECNN__MAX_TENSORS);
-    for (int w = 0; w < nw; w++) {
-        const recnn__tensor *got = NULL;
-        for (int j = 0; j < n; j++)
-            if (t[j].name && strcmp(t[j].name, want[w].name) == 0)
-                got = &t[j];
-        if (!got || got->dtype != want[w].dtype || got->count != want[w].count) {
-            dae_free_state(m);
-            return recnn__fail(RECNN_E_CORRUPT,
-                               "deep_ae: tensor \"%s\" is missing or has the wrong type or "
-                               "size (expected %lld elements)",
-                               want[w].name, (long long)want[w].count);
-        }
-        memcpy(want[w].data, got->data, (size_t)got->count * 4);
-    }
-    return RECNN_OK;
+    st = recnn__tensors_copy_in(m, want, nw, t, n);
+    if (st)
+        dae_free_state(m);
+    return st;
 }
 
 /* ---- forward / backward through the hidden stages --------------------------- */
