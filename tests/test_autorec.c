@@ -12,12 +12,8 @@
 #include "core/core.h"
 #include "data/dataset.h"
 #include "models/model.h"
+#include "common/fixtures.h"
 
-static int quick(void)
-{
-    const char *q = getenv("RECNN_TEST_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
 #define CHECK_OK(call)                                                               \
     do {                                                                             \
@@ -518,7 +514,7 @@ START_TEST(test_sparse_scale)
     /* 300,000 users x 20,000 items = 6e9 cells (24 GB as a dense float
      * matrix), every user with one or two ratings.  Must train in little
      * memory and time. */
-    const int64_t nu = quick() ? 100000 : 300000, ni = 20000;
+    const int64_t nu = test_quick() ? 100000 : 300000, ni = 20000;
     const size_t n = (size_t)nu + 20000;
     int64_t *us = malloc(n * sizeof *us), *is = malloc(n * sizeof *is);
     float *vs = malloc(n * sizeof *vs);
@@ -540,7 +536,7 @@ START_TEST(test_sparse_scale)
         CHECK_OK(recnn_model_fit(m, d, NULL));
         /* wall time only as a gross check (machines may be loaded; none
          * under valgrind) */
-        if (!quick())
+        if (!test_quick())
             ck_assert_msg(recnn__now() - t0 < 120, "too slow: %g s", recnn__now() - t0);
         /* everything the model learned is O((users + items) x k) */
         recnn__tensor t[RECNN__MAX_TENSORS];

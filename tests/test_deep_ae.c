@@ -12,12 +12,8 @@
 #include "core/core.h"
 #include "data/dataset.h"
 #include "models/model.h"
+#include "common/fixtures.h"
 
-static int quick(void)
-{
-    const char *q = getenv("RECNN_TEST_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
 #define CHECK_OK(call)                                                                   \
     do {                                                                                 \
@@ -61,7 +57,7 @@ static void free_data(fixture *fx)
 
 static void small(fixture *fx)
 {
-    if (quick())
+    if (test_quick())
         make_data(fx, 200, 100, 6000, 7);
     else
         make_data(fx, 300, 200, 15000, 7);
@@ -134,7 +130,7 @@ static void check_learns(const char *kind, const char *cfg)
     ck_assert_msg(ls.n >= 2 && ls.last < 0.95 * ls.first,
                   "%s [%s]: training loss %g -> %g did not fall", kind, cfg, ls.first,
                   ls.last);
-    ck_assert_msg(got < (quick() ? 0.95 : 0.9) * base,
+    ck_assert_msg(got < (test_quick() ? 0.95 : 0.9) * base,
                   "%s [%s]: test RMSE %.4f vs global mean %.4f", kind,
                   cfg, got, base);
     fprintf(stderr, "%s [%s]: test RMSE %.4f, global mean %.4f, loss %.4f -> %.4f\n",

@@ -8,69 +8,10 @@
 
 #include "data/dataset.h"
 #include "models/model.h"
+#include "common/fixtures.h"
 
-static int quick(void)
-{
-    const char *q = getenv("RECNN_TEST_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
-static recnn_dataset *planted(int nu, int ni, int rank, double density, double noise,
-                              uint64_t seed)
-{
-    recnn_rng r;
-    recnn__rng_seed(&r, seed);
-    double *U = malloc(sizeof(double) * (size_t)(nu * rank));
-    double *V = malloc(sizeof(double) * (size_t)(ni * rank));
-    size_t cap = (size_t)nu * (size_t)ni, n = 0;
-    int64_t *us = malloc(cap * sizeof *us), *is = malloc(cap * sizeof *is);
-    float *vs = malloc(cap * sizeof *vs);
-    ck_assert(U && V && us && is && vs);
-    for (int k = 0; k < nu * rank; k++)
-        U[k] = recnn__rng_normal(&r);
-    for (int k = 0; k < ni * rank; k++)
-        V[k] = recnn__rng_normal(&r);
-    for (int u = 0; u < nu; u++)
-        for (int i = 0; i < ni; i++) {
-            if (recnn__rng_uniform(&r) >= density)
-                continue;
-            double z = 0;
-            for (int f = 0; f < rank; f++)
-                z += U[u * rank + f] * V[i * rank + f];
-            double v = 3 + 1.5 * z / sqrt((double)rank) + noise * recnn__rng_normal(&r);
-            us[n] = u + 1;
-            is[n] = i + 1;
-            vs[n] = (float)(v < 1 ? 1 : v > 5 ? 5 : v);
-            n++;
-        }
-    recnn_dataset *d = NULL;
-    ck_assert_int_eq(recnn_dataset_from_arrays(&d, n, us, is, vs, NULL, 1, 5,
-                                               RECNN_DUP_ERROR),
-                     RECNN_OK);
-    free(U);
-    free(V);
-    free(us);
-    free(is);
-    free(vs);
-    return d;
-}
 
-static void split(const recnn_dataset *d, uint64_t seed, recnn_dataset **train,
-                  recnn_dataset **test)
-{
-    recnn_rng r;
-    recnn__rng_seed(&r, seed);
-    uint8_t *keep = malloc((size_t)d->n_ratings);
-    ck_assert(keep);
-    for (int64_t k = 0; k < d->n_ratings; k++)
-        keep[k] = recnn__rng_uniform(&r) >= 0.1;
-    *train = recnn__dataset_subset(d, keep);
-    for (int64_t k = 0; k < d->n_ratings; k++)
-        keep[k] = !keep[k];
-    *test = recnn__dataset_subset(d, keep);
-    ck_assert(*train && *test);
-    free(keep);
-}
 
 static recnn_model *knn_new(const char *kind, const char *settings)
 {
@@ -245,7 +186,7 @@ END_TEST
  * similarities of other entities only; memory is entities x keep. */
 START_TEST(test_memory_bound)
 {
-    recnn_dataset *d = planted(quick() ? 80 : 200, quick() ? 60 : 150, 3, 0.3, 0.2, 3);
+    recnn_dataset *d = test_planted(test_quick() ? 80 : 200, test_quick() ? 60 : 150, 3, 0.3, 0.2, 3);
     const char *kinds[] = {"itemknn", "userknn", "knnbaseline"};
     for (int k = 0; k < 3; k++) {
         recnn_model *m = knn_new(kinds[k], "k=3 keep=5");
@@ -286,9 +227,9 @@ static double global_mean_rmse(const recnn_dataset *tr, const recnn_dataset *te)
 
 START_TEST(test_accuracy_planted)
 {
-    recnn_dataset *d = planted(quick() ? 100 : 250, quick() ? 80 : 200, 3, 0.3, 0.2, 5);
+    recnn_dataset *d = test_planted(test_quick() ? 100 : 250, test_quick() ? 80 : 200, 3, 0.3, 0.2, 5);
     recnn_dataset *tr, *te;
-    split(d, 6, &tr, &te);
+    test_split(d, 6, &tr, &te);
     double base = global_mean_rmse(tr, te);
     const char *kinds[] = {"itemknn", "itemknn", "userknn", "knnbaseline", "knnbaseline"};
     const char *cfgs[] = {"", "aggregate=centered similarity=pearson shrinkage=10", "",
@@ -322,7 +263,7 @@ END_TEST
 START_TEST(test_deterministic_threads)
 {
     /* >= 20,000 ratings: the similarity loop runs in parallel */
-    recnn_dataset *d = planted(260, 200, 3, 0.45, 0.2, 9);
+    recnn_dataset *d = test_planted(260, 200, 3, 0.45, 0.2, 9);
     const char *kinds[] = {"itemknn", "userknn", "knnbaseline"};
     for (int k = 0; k < 3; k++) {
         recnn_set_num_threads(1);
@@ -350,7 +291,7 @@ END_TEST
  * user's recommendations (item-based); user-based cannot fold in. */
 START_TEST(test_fold_in)
 {
-    recnn_dataset *d = planted(80, 60, 3, 0.3, 0.2, 11);
+    recnn_dataset *d = test_planted(80, 60, 3, 0.3, 0.2, 11);
     const char *kinds[] = {"itemknn", "knnbaseline"};
     for (int k = 0; k < 2; k++) {
         recnn_model *m = knn_new(kinds[k], "");
@@ -391,7 +332,7 @@ END_TEST
 
 START_TEST(test_save_load)
 {
-    recnn_dataset *d = planted(60, 50, 2, 0.4, 0.2, 13);
+    recnn_dataset *d = test_planted(60, 50, 2, 0.4, 0.2, 13);
     char dir[] = "/tmp/recnn_knn_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const char *kinds[] = {"itemknn", "userknn", "knnbaseline"};

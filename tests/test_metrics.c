@@ -13,12 +13,8 @@
 #include "core/core.h"
 #include "data/dataset.h"
 #include "eval/eval.h"
+#include "common/fixtures.h"
 
-static int quick(void)
-{
-    const char *q = getenv("RECNN_TEST_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
 #define NEAR(a, b, eps)                                                              \
     do {                                                                             \
@@ -1007,7 +1003,7 @@ static const char *const f1_s[] = {"mean", "user"};
 
 START_TEST(test_naive_agreement)
 {
-    int seeds = quick() ? 15 : 150;
+    int seeds = test_quick() ? 15 : 150;
     for (int seed = 0; seed < seeds; seed++) {
         recnn_rng r;
         recnn__rng_seed(&r, 1000 + (uint64_t)seed);
@@ -1245,7 +1241,7 @@ START_TEST(test_parallel_determinism)
 {
     /* A bigger random matrix: 1, 2 and 4 threads give bit-identical
      * per-user values and means. */
-    int nu = quick() ? 60 : 300, ni = quick() ? 80 : 400;
+    int nu = test_quick() ? 60 : 300, ni = test_quick() ? 80 : 400;
     recnn_rng r;
     recnn__rng_seed(&r, 77);
     size_t cap = (size_t)nu * (size_t)ni;
@@ -1321,7 +1317,7 @@ START_TEST(test_ml100k_popularity)
      * by (time, item id), position j < 0.75 n to train; test items unseen
      * in training dropped; top 10 by training count, ties to the smaller
      * item id, training items excluded) -- see docs/METRICS.md section 7. */
-    if (quick()) {
+    if (test_quick()) {
         printf("test_ml100k_popularity: skipped under RECNN_TEST_QUICK\n");
         return;
     }

@@ -8,72 +8,10 @@
 
 #include "data/dataset.h"
 #include "models/model.h"
+#include "common/fixtures.h"
 
-static int quick(void)
-{
-    const char *q = getenv("RECNN_TEST_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
-/* Planted rank-`rank` ratings on a 1..5 scale: a fraction `density` of the
- * nu x ni cells, value clamp(3 + 1.5 u.v/sqrt(rank) + N(0, noise)). */
-static recnn_dataset *planted(int nu, int ni, int rank, double density, double noise,
-                              uint64_t seed)
-{
-    recnn_rng r;
-    recnn__rng_seed(&r, seed);
-    double *U = malloc(sizeof(double) * (size_t)(nu * rank));
-    double *V = malloc(sizeof(double) * (size_t)(ni * rank));
-    size_t cap = (size_t)nu * (size_t)ni, n = 0;
-    int64_t *us = malloc(cap * sizeof *us), *is = malloc(cap * sizeof *is);
-    float *vs = malloc(cap * sizeof *vs);
-    ck_assert(U && V && us && is && vs);
-    for (int k = 0; k < nu * rank; k++)
-        U[k] = recnn__rng_normal(&r);
-    for (int k = 0; k < ni * rank; k++)
-        V[k] = recnn__rng_normal(&r);
-    for (int u = 0; u < nu; u++)
-        for (int i = 0; i < ni; i++) {
-            if (recnn__rng_uniform(&r) >= density)
-                continue;
-            double z = 0;
-            for (int f = 0; f < rank; f++)
-                z += U[u * rank + f] * V[i * rank + f];
-            double v = 3 + 1.5 * z / sqrt((double)rank) + noise * recnn__rng_normal(&r);
-            us[n] = u + 1;
-            is[n] = i + 1;
-            vs[n] = (float)(v < 1 ? 1 : v > 5 ? 5 : v);
-            n++;
-        }
-    recnn_dataset *d = NULL;
-    ck_assert_int_eq(recnn_dataset_from_arrays(&d, n, us, is, vs, NULL, 1, 5,
-                                               RECNN_DUP_ERROR),
-                     RECNN_OK);
-    free(U);
-    free(V);
-    free(us);
-    free(is);
-    free(vs);
-    return d;
-}
 
-/* Random split: every 10th rating (by a seeded coin) to *test. */
-static void split(const recnn_dataset *d, uint64_t seed, recnn_dataset **train,
-                  recnn_dataset **test)
-{
-    recnn_rng r;
-    recnn__rng_seed(&r, seed);
-    uint8_t *keep = malloc((size_t)d->n_ratings);
-    ck_assert(keep);
-    for (int64_t k = 0; k < d->n_ratings; k++)
-        keep[k] = recnn__rng_uniform(&r) >= 0.1;
-    *train = recnn__dataset_subset(d, keep);
-    for (int64_t k = 0; k < d->n_ratings; k++)
-        keep[k] = !keep[k];
-    *test = recnn__dataset_subset(d, keep);
-    ck_assert(*train && *test);
-    free(keep);
-}
 
 static double mean_rmse(const recnn_dataset *train, const recnn_dataset *test)
 {
@@ -159,10 +97,10 @@ END_TEST
 
 static void check_converges(const char *settings, double ratio)
 {
-    int nu = quick() ? 120 : 200, ni = quick() ? 80 : 150;
-    recnn_dataset *d = planted(nu, ni, 3, 0.3, 0.1, 5);
+    int nu = test_quick() ? 120 : 200, ni = test_quick() ? 80 : 150;
+    recnn_dataset *d = test_planted(nu, ni, 3, 0.3, 0.1, 5);
     recnn_dataset *tr, *te;
-    split(d, 6, &tr, &te);
+    test_split(d, 6, &tr, &te);
     recnn_model *m = mf_new(settings);
     int st = recnn_model_fit(m, tr, NULL);
     ck_assert_msg(st == RECNN_OK, "%s: %s", settings, recnn_last_error());
@@ -216,9 +154,9 @@ static int count_epochs(const recnn_progress *p, void *ud)
 
 START_TEST(test_early_stopping)
 {
-    recnn_dataset *d = planted(100, 80, 3, 0.3, 0.3, 8);
+    recnn_dataset *d = test_planted(100, 80, 3, 0.3, 0.3, 8);
     recnn_dataset *tr, *va;
-    split(d, 9, &tr, &va);
+    test_split(d, 9, &tr, &va);
     /* heavy overfitting: no regularisation, many factors */
     recnn_model *m = mf_new("factors=40 l2=0 l2_bias=0 lr=0.05 lr_decay=1 epochs=200 "
                             "patience=3 init_std=0.3");
@@ -261,9 +199,9 @@ extern int64_t recnn__mf_parallel_min;
 START_TEST(test_deterministic)
 {
     recnn__mf_parallel_min = 0; /* exercise the parallel block schedule */
-    recnn_dataset *d = planted(150, 100, 3, 0.3, 0.2, 12);
+    recnn_dataset *d = test_planted(150, 100, 3, 0.3, 0.2, 12);
     recnn_dataset *tr, *te;
-    split(d, 13, &tr, &te);
+    test_split(d, 13, &tr, &te);
     const char *cfgs[] = {"solver=sgd factors=10 epochs=8 seed=3",
                           "solver=sgd factors=10 epochs=8 seed=3 dropout=0.2",
                           "solver=gd factors=10 epochs=8 seed=3",
@@ -299,7 +237,7 @@ END_TEST
  * the gradient of the objective with respect to them is zero. */
 START_TEST(test_als_closed_form)
 {
-    recnn_dataset *d = planted(30, 20, 2, 0.5, 0.3, 21);
+    recnn_dataset *d = test_planted(30, 20, 2, 0.5, 0.3, 21);
     const double l2 = 0.1, l2b = 0.05;
     recnn_model *m = mf_new("solver=als factors=2 epochs=3 l2=0.1 l2_bias=0.05");
     ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
@@ -338,7 +276,7 @@ END_TEST
  * last ALS user solve, so it reproduces that user's recommendations. */
 START_TEST(test_fold_in)
 {
-    recnn_dataset *d = planted(60, 50, 3, 0.4, 0.2, 31);
+    recnn_dataset *d = test_planted(60, 50, 3, 0.4, 0.2, 31);
     recnn_model *m = mf_new("solver=als factors=4 epochs=4 l2=0.1");
     ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
     for (int32_t u = 0; u < 5; u++) {
@@ -382,7 +320,7 @@ START_TEST(test_settings_and_scores)
     ck_assert_int_eq(recnn_model_set_int(m, "nope", 1), RECNN_E_NOTFOUND);
     ck_assert_int_eq(recnn_model_set_float(m, "dropout", 0.99), RECNN_E_INVALID);
     ck_assert_int_eq(recnn_model_configure(m, "solver=als sigmoid=1 epochs=2"), RECNN_OK);
-    recnn_dataset *d = planted(40, 30, 2, 0.4, 0.2, 41);
+    recnn_dataset *d = test_planted(40, 30, 2, 0.4, 0.2, 41);
     ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_E_INVALID);
     ck_assert_int_eq(recnn_model_configure(m, "solver=gd sigmoid=0 dropout=0.5"), RECNN_OK);
     ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_E_INVALID);
@@ -408,7 +346,7 @@ END_TEST
 
 START_TEST(test_save_load)
 {
-    recnn_dataset *d = planted(50, 40, 2, 0.4, 0.2, 51);
+    recnn_dataset *d = test_planted(50, 40, 2, 0.4, 0.2, 51);
     recnn_model *m = mf_new("factors=5 epochs=5");
     ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
     char dir[] = "/tmp/recnn_mf_XXXXXX";

@@ -9,12 +9,8 @@
 
 #include "recnn.h"
 #include "recnn/ncf.h"
+#include "common/fixtures.h"
 
-static int quick(void)
-{
-    const char *q = getenv("RECNN_TEST_QUICK");
-    return q && *q && strcmp(q, "0") != 0;
-}
 
 static recnn_dataset *g_all, *g_train, *g_test;
 
@@ -22,9 +18,9 @@ static void data_setup(void)
 {
     recnn_synthetic_options o;
     recnn_synthetic_options_init(&o);
-    o.n_users = quick() ? 60 : 120;
-    o.n_items = quick() ? 50 : 80;
-    o.n_ratings = quick() ? 1200 : 2800;
+    o.n_users = test_quick() ? 60 : 120;
+    o.n_items = test_quick() ? 50 : 80;
+    o.n_ratings = test_quick() ? 1200 : 2800;
     o.rank = 4;
     o.n_genres = 0;
     o.seed = 7;
@@ -183,10 +179,10 @@ static void check_learns(const char *kind, const char *settings)
     ck_assert_msg(t.loss[t.n - 1] < t.loss[0], "%s: loss %g -> %g", kind, t.loss[0],
                   t.loss[t.n - 1]);
     /* BCE of a constant guess with 1 positive : 4 negatives is ~0.50 */
-    if (!quick()) /* the quick (valgrind) sizes only check that it moves */
+    if (!test_quick()) /* the quick (valgrind) sizes only check that it moves */
         ck_assert_msg(t.loss[t.n - 1] < 0.48, "%s: final loss %g", kind, t.loss[t.n - 1]);
     double auc = test_auc(m);
-    ck_assert_msg(auc > (quick() ? 0.55 : 0.65), "%s: test AUC %g", kind, auc);
+    ck_assert_msg(auc > (test_quick() ? 0.55 : 0.65), "%s: test AUC %g", kind, auc);
     /* predictions are probabilities */
     float p[4];
     int64_t us[4] = {1, 2, 3, 4}, is[4] = {1, 2, 3, 4};
@@ -212,13 +208,13 @@ static void check_learns(const char *kind, const char *settings)
     recnn_model_free(m);
 }
 
-START_TEST(test_gmf_learns) { check_learns("gmf", quick() ? "epochs=6 factors=8" : "epochs=12 factors=8"); }
+START_TEST(test_gmf_learns) { check_learns("gmf", test_quick() ? "epochs=6 factors=8" : "epochs=12 factors=8"); }
 END_TEST
-START_TEST(test_mlp_learns) { check_learns("mlp", quick() ? "epochs=6 layers=16,8" : "epochs=12 layers=16,8"); }
+START_TEST(test_mlp_learns) { check_learns("mlp", test_quick() ? "epochs=6 layers=16,8" : "epochs=12 layers=16,8"); }
 END_TEST
 START_TEST(test_neumf_learns)
 {
-    check_learns("neumf", quick() ? "epochs=6 factors=8 layers=16,8,4"
+    check_learns("neumf", test_quick() ? "epochs=6 factors=8 layers=16,8,4"
                                   : "epochs=12 factors=8 layers=16,8,4");
 }
 END_TEST
@@ -361,7 +357,7 @@ START_TEST(test_pretrain_auto)
     recnn_model *s = fit("neumf", "epochs=1 factors=8 layers=16,8", &t0);
     ck_assert_msg(t.loss[0] < t0.loss[0] - 0.02, "first epoch loss %g (pretrained) vs %g",
                   t.loss[0], t0.loss[0]);
-    ck_assert(test_auc(m) > (quick() ? 0.55 : 0.65));
+    ck_assert(test_auc(m) > (test_quick() ? 0.55 : 0.65));
     recnn_model_free(m);
     recnn_model_free(s);
 }
@@ -371,7 +367,7 @@ END_TEST
 
 START_TEST(test_rating_task)
 {
-    recnn_model *m = fit("neumf", quick() ? "task=rating epochs=12 batch=32 factors=8 layers=16,8"
+    recnn_model *m = fit("neumf", test_quick() ? "task=rating epochs=12 batch=32 factors=8 layers=16,8"
                                           : "task=rating epochs=20 batch=32 factors=8 layers=16,8",
                          NULL);
     int64_t n = recnn_dataset_n_ratings(g_train);
@@ -389,7 +385,7 @@ START_TEST(test_rating_task)
         se += (pred[k] - v[k]) * (pred[k] - v[k]);
         se0 += (mean - v[k]) * (mean - v[k]);
     }
-    ck_assert_msg(se < (quick() ? 1.0 : 0.9) * se0, "training RMSE %g vs. %g for the mean", sqrt(se / n),
+    ck_assert_msg(se < (test_quick() ? 1.0 : 0.9) * se0, "training RMSE %g vs. %g for the mean", sqrt(se / n),
                   sqrt(se0 / n));
     free(pred);
     recnn_model_free(m);

@@ -1,0 +1,72 @@
+#include "common/fixtures.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "data/dataset.h"
+
+int test_quick(void)
+{
+    const char *q = getenv("RECNN_TEST_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+recnn_dataset *test_planted(int nu, int ni, int rank, double density, double noise,
+                            uint64_t seed)
+{
+    recnn_rng r;
+    recnn__rng_seed(&r, seed);
+    double *U = malloc(sizeof(double) * (size_t)(nu * rank));
+    double *V = malloc(sizeof(double) * (size_t)(ni * rank));
+    size_t cap = (size_t)nu * (size_t)ni, n = 0;
+    int64_t *us = malloc(cap * sizeof *us), *is = malloc(cap * sizeof *is);
+    float *vs = malloc(cap * sizeof *vs);
+    ck_assert(U && V && us && is && vs);
+    for (int k = 0; k < nu * rank; k++)
+        U[k] = recnn__rng_normal(&r);
+    for (int k = 0; k < ni * rank; k++)
+        V[k] = recnn__rng_normal(&r);
+    for (int u = 0; u < nu; u++)
+        for (int i = 0; i < ni; i++) {
+            if (recnn__rng_uniform(&r) >= density)
+                continue;
+            double z = 0;
+            for (int f = 0; f < rank; f++)
+                z += U[u * rank + f] * V[i * rank + f];
+            double v = 3 + 1.5 * z / sqrt((double)rank) + noise * recnn__rng_normal(&r);
+            us[n] = u + 1;
+            is[n] = i + 1;
+            vs[n] = (float)(v < 1 ? 1 : v > 5 ? 5 : v);
+            n++;
+        }
+    recnn_dataset *d = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&d, n, us, is, vs, NULL, 1, 5,
+                                               RECNN_DUP_ERROR),
+                     RECNN_OK);
+    free(U);
+    free(V);
+    free(us);
+    free(is);
+    free(vs);
+    return d;
+}
+
+void test_split(const recnn_dataset *d, uint64_t seed, recnn_dataset **train,
+                recnn_dataset **test)
+{
+    recnn_rng r;
+    recnn__rng_seed(&r, seed);
+    uint8_t *keep = malloc((size_t)d->n_ratings);
+    ck_assert(keep);
+    for (int64_t k = 0; k < d->n_ratings; k++)
+        keep[k] = recnn__rng_uniform(&r) >= 0.1;
+    *train = recnn__dataset_subset(d, keep);
+    for (int64_t k = 0; k < d->n_ratings; k++)
+        keep[k] = !keep[k];
+    *test = recnn__dataset_subset(d, keep);
+    ck_assert(*train && *test);
+    free(keep);
+}

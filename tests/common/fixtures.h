@@ -1,0 +1,23 @@
+/* Helpers shared by the Check suites (compiled into every test program). */
+#ifndef RECNN_TESTS_FIXTURES_H
+#define RECNN_TESTS_FIXTURES_H
+
+#include <stdint.h>
+
+#include "recnn.h"
+
+/* True when RECNN_TEST_QUICK is set (valgrind runs): shrink sizes. */
+int test_quick(void);
+
+/* Planted rank-`rank` ratings on a 1..5 scale: a fraction `density` of the
+ * nu x ni cells, value clamp(3 + 1.5 u.v/sqrt(rank) + N(0, noise)); external
+ * ids are 1-based. */
+recnn_dataset *test_planted(int nu, int ni, int rank, double density, double noise,
+                            uint64_t seed);
+
+/* Random split sharing d's index space: about 10 % of the ratings (a
+ * seeded coin per rating) to *test, the rest to *train. */
+void test_split(const recnn_dataset *d, uint64_t seed, recnn_dataset **train,
+                recnn_dataset **test);
+
+#endif
