@@ -22,48 +22,7 @@
 #include "core/core.h"
 #include "recnn.h"
 
-typedef struct trace {
-    int n;
-    double secs[4096];
-    int best_epoch;
-    double best_valid;
-    int verbose;
-} trace;
-
-static int on_epoch(const recnn_progress *p, void *ud)
-{
-    trace *t = ud;
-    if (t->n < 4096)
-        t->secs[t->n] = p->seconds;
-    t->n++;
-    if (p->improved) {
-        t->best_epoch = p->epoch;
-        t->best_valid = p->valid_metric;
-    }
-    if (t->verbose)
-        fprintf(stderr, "  epoch %d loss %.4f valid %.4f %.3f s\n", p->epoch, p->train_loss,
-                p->valid_metric, p->seconds);
-    return 0;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_after_first(const trace *t)
-{
-    int n = t->n < 4096 ? t->n : 4096;
-    if (n <= 1)
-        return n ? t->secs[0] : NAN;
-    double *v = malloc(sizeof(double) * (size_t)(n - 1));
-    memcpy(v, t->secs + 1, sizeof(double) * (size_t)(n - 1));
-    qsort(v, (size_t)(n - 1), sizeof *v, cmp_d);
-    double m = (n - 1) % 2 ? v[(n - 1) / 2] : 0.5 * (v[(n - 1) / 2 - 1] + v[(n - 1) / 2]);
-    free(v);
-    return m;
-}
+#include "bench_trace.h"
 
 static double peak_rss_mib(void)
 {
@@ -135,7 +94,7 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
                "\"fit_seconds\":%.3f,\"best_epoch\":%d,\"epochs\":%d,\"hidden\":500,"
                "\"threads\":%d,\"seed\":%llu,\"note\":\"median epoch excluding the first; "
                "lambda=100 in sum sq. err + lambda/2 |W|^2\"}\n",
-               runs[r].variant, median_after_first(t), rm.rmse, t->best_valid, fit_s,
+               runs[r].variant, median_epoch(t), rm.rmse, t->best_valid, fit_s,
                t->best_epoch, t->n, threads, (unsigned long long)seed);
         printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
                "\"variant\":\"%s\",\"checksum\":\"%08x\"}\n",

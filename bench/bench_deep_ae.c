@@ -30,49 +30,7 @@
 
 #define B "\"bench\":\"bench_deep_ae\""
 
-typedef struct trace {
-    int n;
-    double secs[1024];
-    int best_epoch;
-    double best_valid;
-    int verbose;
-} trace;
-
-static int on_epoch(const recnn_progress *p, void *ud)
-{
-    trace *t = ud;
-    if (t->n < 1024)
-        t->secs[t->n] = p->seconds;
-    t->n++;
-    if (p->improved) {
-        t->best_epoch = p->epoch;
-        t->best_valid = p->valid_metric;
-    }
-    if (t->verbose)
-        fprintf(stderr, "  epoch %d loss %.4f valid %.4f %.3f s\n", p->epoch, p->train_loss,
-                p->valid_metric, p->seconds);
-    return 0;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median epoch time, the first epoch excluded when there are others. */
-static double median_epoch(const trace *t)
-{
-    int n = t->n < 1024 ? t->n : 1024, first = n > 1 ? 1 : 0;
-    if (n == 0)
-        return NAN;
-    double v[1024];
-    int k = 0;
-    for (int i = first; i < n; i++)
-        v[k++] = t->secs[i];
-    qsort(v, (size_t)k, sizeof *v, cmp_d);
-    return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-}
+#include "bench_trace.h"
 
 static double peak_rss_mib(void)
 {

@@ -1,0 +1,64 @@
+/* Per-epoch timing shared by the model benchmarks: a progress callback that
+ * records epoch seconds and the best validation epoch, and the median
+ * epoch time. Header-only (each bench is one translation unit). */
+#ifndef RECNN_BENCH_TRACE_H
+#define RECNN_BENCH_TRACE_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "recnn.h"
+
+#define TRACE_MAX 4096
+
+typedef struct trace {
+    int n;
+    double secs[TRACE_MAX];
+    int best_epoch;
+    double best_valid;
+    int verbose;
+} trace;
+
+static int on_epoch(const recnn_progress *p, void *ud)
+{
+    trace *t = ud;
+    if (t->n < TRACE_MAX)
+        t->secs[t->n] = p->seconds;
+    t->n++;
+    if (p->improved) {
+        t->best_epoch = p->epoch;
+        t->best_valid = p->valid_metric;
+    }
+    if (t->verbose)
+        fprintf(stderr, "  epoch %d loss %.4f valid %.4f %.3f s\n", p->epoch, p->train_loss,
+                p->valid_metric, p->seconds);
+    return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median epoch time, the first epoch (warm-up) excluded when there are
+ * others. */
+static double median_epoch(const trace *t)
+{
+    int n = t->n < TRACE_MAX ? t->n : TRACE_MAX, first = n > 1 ? 1 : 0;
+    if (n == 0)
+        return NAN;
+    double *v = malloc(sizeof(double) * (size_t)n);
+    if (!v)
+        return NAN;
+    int k = 0;
+    for (int i = first; i < n; i++)
+        v[k++] = t->secs[i];
+    qsort(v, (size_t)k, sizeof *v, cmp_d);
+    double m = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+    free(v);
+    return m;
+}
+
+#endif
