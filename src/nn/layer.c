@@ -89,6 +89,9 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
                       int64_t max_batch, int wt, int sparse_in, int masked,
                       const char *what)
 {
+    if (!out)
+        return recnn__fail(RECNN_E_INVALID, "%s: NULL out", what);
+    *out = NULL;
     recnn__layer *l;
     int st = new_layer(&l, RECNN__L_LINEAR, in, units, max_batch, what);
     if (st)
@@ -125,30 +128,18 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
 int recnn__dense_create(recnn__layer **out, int64_t in, int64_t units, int bias,
                         int64_t max_batch)
 {
-    if (out)
-        *out = NULL;
-    if (!out)
-        return recnn__fail(RECNN_E_INVALID, "dense: NULL out");
     return linear_new(out, in, units, bias, max_batch, 0, 0, 0, "dense");
 }
 
 int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias,
                          int64_t max_batch)
 {
-    if (out)
-        *out = NULL;
-    if (!out)
-        return recnn__fail(RECNN_E_INVALID, "sparse dense: NULL out");
     return linear_new(out, in, units, bias, max_batch, 0, 1, 0, "sparse dense");
 }
 
 int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bias,
                          int64_t max_batch)
 {
-    if (out)
-        *out = NULL;
-    if (!out)
-        return recnn__fail(RECNN_E_INVALID, "masked output: NULL out");
     return linear_new(out, in, out_dim, bias, max_batch, 1, 0, 1, "masked output");
 }
 
