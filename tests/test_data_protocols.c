@@ -8,6 +8,7 @@
 
 #include "data/dataset.h"
 #include "recnn.h"
+#include "common/fixtures.h"
 
 static bool quick(void)
 {
@@ -660,11 +661,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return test_run_suite(suite()); }

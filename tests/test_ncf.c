@@ -472,11 +472,4 @@ static Suite *ncf_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(ncf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return test_run_suite(ncf_suite()); }

@@ -8,6 +8,15 @@
 #include "core/core.h"
 #include "data/dataset.h"
 
+int test_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int test_quick(void)
 {
     const char *q = getenv("RECNN_TEST_QUICK");

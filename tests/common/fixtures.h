@@ -6,6 +6,11 @@
 
 #include "recnn.h"
 
+typedef struct Suite Suite;
+
+/* Runs every case of s with Check's defaults; the exit status for main. */
+int test_run_suite(Suite *s);
+
 /* True when RECNN_TEST_QUICK is set (valgrind runs): shrink sizes. */
 int test_quick(void);
 
