@@ -1,14 +1,21 @@
-/* Dataset benchmark: prints one JSON object per line.
+/* Dataset benchmark: prints one JSON object per line (docs/PERFORMANCE.md
+ * section 5; model "dataset", the data set as "data", the operation as
+ * "variant"; a checksum of every loaded data set's triplets so that the
+ * harness can check that loading is deterministic).
  *
  *   bench_data            ML-100K load time (when ../shared/datasets has it),
  *                         single-core parse throughput, and a 10M-rating
  *                         Netflix-format file (generated) with its memory
  *   bench_data N          the Netflix-format run with N ratings
  *   bench_data scale      the full Netflix size: 480,189 x 17,770, 100M
+ *                         (also what RECNN_BENCH_SCALE=1, make bench-scale, runs)
  *
- * Environment: RECNN_DATA_DIR (default ../shared/datasets), TMPDIR (where
- * the generated files go; ~2.3 GB at full scale, removed afterwards). */
+ * Environment: RECNN_DATA_DIR (default ../shared/datasets), RECNN_THREADS,
+ * RECNN_BENCH_SCALE, TMPDIR (where the generated files go; ~2.3 GB at full
+ * scale, removed afterwards). */
 #include <recnn.h>
+
+#include "core/core.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,13 +72,30 @@ static void die(const char *what)
     exit(1);
 }
 
+/* CRC-32C of the triplets (users, items, values in (user, item) order). */
+static void checksum(const char *data, const recnn_dataset *d)
+{
+    const int32_t *u, *i;
+    const float *v;
+    const int64_t *t;
+    if (recnn_dataset_triplets(d, &u, &i, &v, &t))
+        return;
+    size_t n = (size_t)recnn_dataset_n_ratings(d);
+    uint32_t crc = recnn__crc32c(0, u, n * sizeof *u);
+    crc = recnn__crc32c(crc, i, n * sizeof *i);
+    crc = recnn__crc32c(crc, v, n * sizeof *v);
+    printf("{\"bench\":\"bench_data\",\"model\":\"dataset\",\"data\":\"%s\","
+           "\"variant\":\"load\",\"checksum\":\"%08x\"}\n",
+           data, (unsigned)crc);
+}
+
 static void bench_ml100k(void)
 {
     const char *dir = getenv("RECNN_DATA_DIR");
     char path[1024];
     snprintf(path, sizeof path, "%s/ml-100k/u.data", dir && *dir ? dir : "../shared/datasets");
     if (file_size(path) < 0) {
-        printf("{\"bench\":\"ml100k_load\",\"skipped\":\"%s not found\"}\n", path);
+        printf("{\"bench\":\"bench_data\",\"skip\":\"ml-100k: %s not found\"}\n", path);
         return;
     }
     double best = 1e30, bestc = 1e30;
@@ -85,11 +109,15 @@ static void bench_ml100k(void)
         best = t < best ? t : best;
         bestc = c < bestc ? c : bestc;
         n = recnn_dataset_n_ratings(d);
+        if (r == 0)
+            checksum("ml-100k", d);
         recnn_dataset_free(d);
     }
-    printf("{\"bench\":\"ml100k_load\",\"ratings\":%lld,\"seconds\":%.4f,"
-           "\"cpu_seconds\":%.4f,\"target_seconds\":0.1}\n",
-           (long long)n, best, bestc);
+    printf("{\"bench\":\"bench_data\",\"model\":\"dataset\",\"data\":\"ml-100k\","
+           "\"variant\":\"load\",\"ratings\":%lld,\"load_seconds\":%.4f,"
+           "\"cpu_seconds\":%.4f,\"target_seconds\":0.1,\"threads\":%d,"
+           "\"note\":\"best of 5 loads of u.data\"}\n",
+           (long long)n, best, bestc, recnn_get_num_threads());
 }
 
 static void bench_parse(const char *tmp)
@@ -124,8 +152,9 @@ static void bench_parse(const char *tmp)
             bestc = c < bestc ? c : bestc;
             recnn_dataset_free(e);
         }
-        printf("{\"bench\":\"parse_one_core\",\"format\":\"%s\",\"ratings\":%lld,"
-               "\"bytes\":%lld,\"seconds\":%.3f,\"mb_per_s\":%.1f,\"cpu_seconds\":%.3f,"
+        printf("{\"bench\":\"bench_data\",\"model\":\"dataset\",\"data\":\"synthetic-3m\","
+               "\"variant\":\"parse-%s-1-core\",\"threads\":1,\"ratings\":%lld,"
+               "\"bytes\":%lld,\"load_seconds\":%.3f,\"mb_per_s\":%.1f,\"cpu_seconds\":%.3f,"
                "\"mb_per_cpu_s\":%.1f,\"target_mb_per_s\":50,"
                "\"note\":\"whole load: line count + parse + id maps + CSR/CSC\"}\n",
                names[f], (long long)o.n_ratings, bytes, best, (double)bytes / 1e6 / best,
@@ -134,6 +163,20 @@ static void bench_parse(const char *tmp)
     }
     recnn_set_num_threads(old);
     recnn_dataset_free(d);
+}
+
+/* The data set's name in the figures: the full size is the convention's
+ * "synthetic-netflix"; smaller runs say their size. */
+static const char *data_name(int64_t n)
+{
+    static char name[64];
+    if (n >= 100000000)
+        return "synthetic-netflix";
+    if (n >= 1000000)
+        snprintf(name, sizeof name, "netflix-format-%lldm", (long long)(n / 1000000));
+    else
+        snprintf(name, sizeof name, "netflix-format-%lldk", (long long)(n / 1000));
+    return name;
 }
 
 /* The child of bench_netflix: generates the synthetic data and writes it
@@ -155,11 +198,15 @@ static int generate(int64_t n, int64_t nu, int64_t ni, const char *path)
     if (recnn_dataset_save_text(d, path, RECNN_FORMAT_NETFLIX))
         die("save_text");
     double t2 = now();
-    printf("{\"bench\":\"synthetic_generate\",\"users\":%lld,\"items\":%lld,"
-           "\"ratings\":%lld,\"seconds\":%.2f,\"peak_bytes_per_rating\":%.1f,"
-           "\"threads\":%d}\n{\"bench\":\"save_netflix_text\",\"seconds\":%.2f}\n",
-           (long long)nu, (long long)ni, (long long)n, t1 - t0, (double)peak / (double)n,
-           recnn_get_num_threads(), t2 - t1);
+    printf("{\"bench\":\"bench_data\",\"model\":\"dataset\",\"data\":\"%s\","
+           "\"variant\":\"generate\",\"users\":%lld,\"items\":%lld,"
+           "\"ratings\":%lld,\"generate_seconds\":%.2f,\"peak_bytes_per_rating\":%.1f,"
+           "\"threads\":%d}\n{\"bench\":\"bench_data\",\"model\":\"dataset\","
+           "\"data\":\"%s\",\"variant\":\"save-netflix-text\",\"save_seconds\":%.2f,"
+           "\"threads\":%d}\n",
+           data_name(n), (long long)nu, (long long)ni, (long long)n, t1 - t0,
+           (double)peak / (double)n, recnn_get_num_threads(), data_name(n), t2 - t1,
+           recnn_get_num_threads());
     recnn_dataset_free(d);
     return 0;
 }
@@ -170,7 +217,7 @@ static void bench_netflix(const char *tmp, int64_t n)
     int64_t nu = (int64_t)(480189 * frac), ni = 17770;
     if (nu < 1000)
         nu = 1000;
-    if (n > 100000000)
+    if (n >= 100000000)
         nu = 480189;
     char path[1024];
     snprintf(path, sizeof path, "%s/recnn_bench_netflix_%d.txt", tmp, (int)getpid());
@@ -205,14 +252,20 @@ static void bench_netflix(const char *tmp, int64_t n)
     double t = now() - t0, c = cpu() - c0;
     long long rss1 = status_kb("VmRSS"), hwm = status_kb("VmHWM");
     int64_t got = recnn_dataset_n_ratings(d);
-    printf("{\"bench\":\"netflix_load\",\"users\":%lld,\"items\":%lld,\"ratings\":%lld,"
-           "\"file_bytes\":%lld,\"seconds\":%.2f,\"cpu_seconds\":%.2f,\"mb_per_s\":%.1f,"
+    printf("{\"bench\":\"bench_data\",\"model\":\"dataset\",\"data\":\"%s\","
+           "\"variant\":\"load\",\"users\":%lld,\"items\":%lld,\"ratings\":%lld,"
+           "\"file_bytes\":%lld,\"load_seconds\":%.2f,\"cpu_seconds\":%.2f,\"mb_per_s\":%.1f,"
            "\"resident_bytes_per_rating\":%.1f,\"peak_bytes_per_rating\":%.1f,"
-           "\"target_bytes_per_rating\":40,\"threads\":%d}\n",
-           (long long)recnn_dataset_n_users(d), (long long)recnn_dataset_n_items(d),
-           (long long)got, bytes, t, c, (double)bytes / 1e6 / t,
-           (double)(rss1 - rss0) / (double)got, (double)(hwm - rss0) / (double)got,
+           "\"peak_rss_mib\":%.0f,\"target_bytes_per_rating\":40,\"threads\":%d,"
+           "\"note\":\"recnn_dataset_load of a generated Netflix-format text file; "
+           "peak_rss_mib = the process's peak (the load's alone: generation ran in a "
+           "child)\"}\n",
+           data_name(n), (long long)recnn_dataset_n_users(d),
+           (long long)recnn_dataset_n_items(d), (long long)got, bytes, t, c,
+           (double)bytes / 1e6 / t, (double)(rss1 - rss0) / (double)got,
+           (double)(hwm - rss0) / (double)got, (double)hwm / 1048576.0,
            recnn_get_num_threads());
+    checksum(data_name(n), d);
     recnn_dataset_free(d);
     unlink(path);
 }
@@ -224,9 +277,17 @@ int main(int argc, char **argv)
         tmp = "/tmp";
     int64_t n = 10000000;
     bool full = true;
-    if (argc > 1 && strcmp(argv[1], "--generate") != 0) {
+    const char *env = getenv("RECNN_THREADS");
+    if (env && atoi(env) > 0)
+        recnn_set_num_threads(atoi(env));
+    env = getenv("RECNN_BENCH_SCALE");
+    bool scale = env && *env && strcmp(env, "0") != 0;
+    if (scale && !(argc > 1 && strcmp(argv[1], "--generate") == 0)) {
         full = false;
-        n = strcmp(argv[1], "scale") == 0 ? 100480507 : atoll(argv[1]);
+        n = 100000000; /* the issue's "100M ratings", 480,189 x 17,770 */
+    } else if (argc > 1 && strcmp(argv[1], "--generate") != 0) {
+        full = false;
+        n = strcmp(argv[1], "scale") == 0 ? 100000000 : atoll(argv[1]);
         if (n < 1000) {
             fprintf(stderr, "usage: bench_data [scale | N ratings]\n");
             return 2;

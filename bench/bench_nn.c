@@ -1,25 +1,55 @@
-/* Benchmark of the neural building blocks (issue 4, item 7).  Prints one
- * JSON object per line to stdout:
- *   - dense layer forward+backward (y = xW + b, dW += .., db += .., dx)
- *     against the three bare cblas_sgemm calls of the same shapes, in the
- *     same run; GFLOP/s counts the 3 x 2*n*in*out GEMM flops for both;
- *     the layer's zero_grad (a memset of dW) is timed separately and
- *     reported with and without it;
- *   - sparse-input layer forward+backward on an ML-100K-shaped batch
- *     (943 x 1682, ~6.3 % dense, 500 units) against densify-then-sgemm;
- *   - masked output layer at the observed positions against the full
- *     output product (sgemm) + its backward.
- * Usage: bench_nn [--quick] [--threads N]
+/* Benchmark of the neural building blocks and of the models' dense paths
+ * (issue 4 item 7, issue 9 point 3: the physical limit).  Prints JSON lines
+ * (docs/PERFORMANCE.md section 5), long form:
+ *   - every dense layer shape the models use, forward + backward
+ *     (y = xW + b, dW += x^T gy, db += sum gy, dx = gy W^T) through the
+ *     library's layer API (src/nn/nn.h), against the three bare
+ *     cblas_sgemm calls of the same shapes and transposes measured
+ *     alternately in the same process: metric "gflops" (3 x 2*n*in*out
+ *     flops over the layer's time), "ref_gflops" (the bare calls),
+ *     "fraction" = layer / bare (target >= 0.8); the layer's zero_grad (a
+ *     memset of dW) is timed separately and reported in
+ *     "fraction_incl_zero_grad";
+ *   - AutoRec's score-all path (score_user for every user, one gemv each)
+ *     against the one sgemm that computes the same scores;
+ *   - EASE's fit: its sparse Gram (X^T X) in dense-equivalent GFLOP/s
+ *     against the dense sgemm that computes it, and its SPD inverse
+ *     (potrf + potri, n^3 flops) against a bare sgemm of n^3;
+ *   - the sparse-input and masked-output layers on an ML-100K-shaped batch
+ *     (943 x 1682, ~6.3 % dense, 500 units) against densify-then-sgemm.
  * Each figure is the best of several timed repeats (after a warm-up),
- * the two sides of a comparison measured alternately. */
+ * the two sides of a comparison measured alternately, so that load from
+ * other processes hits both alike.
+ *
+ * Usage: bench_nn [--quick] [--threads N] [--seed S] [--only dense|models|sparse]
+ *                 [--dense BATCHxINxOUT]   (one dense layer case only)
+ * (env RECNN_THREADS, RECNN_DATA_DIR; unknown arguments are ignored, as
+ * the harness convention asks; RECNN_BENCH_SCALE: one skip line). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/model.h"
 #include "nn/nn.h"
 
 static int quick = 0;
+
+/* One figure line, long form: model/data/variant/metric + value, the
+ * thread budget, and `extra` (already formatted JSON members, may be ""). */
+static void figure(const char *model, const char *data, const char *variant,
+                   const char *metric, const char *shape, double value, const char *unit,
+                   const char *extra)
+{
+    printf("{\"bench\":\"bench_nn\",\"model\":\"%s\",\"data\":\"%s\",\"variant\":\"%s\","
+           "\"metric\":\"%s\",",
+           model, data, variant, metric);
+    if (shape)
+        printf("\"shape\":\"%s\",", shape);
+    printf("\"value\":%.6g,\"unit\":\"%s\",\"threads\":%d%s%s}\n", value, unit,
+           recnn__threads(), extra && *extra ? "," : "", extra ? extra : "");
+    fflush(stdout);
+}
 
 static void fill(float *a, int64_t n, recnn_rng *r)
 {
@@ -88,7 +118,8 @@ static void dense_bare_pass(void *p)
                 out, 0.0f, c->gx, in);
 }
 
-static void bench_dense(int64_t n, int64_t in, int64_t out, recnn_rng *r)
+static void bench_dense(const char *model, const char *variant, const char *use, int64_t n,
+                        int64_t in, int64_t out, recnn_rng *r)
 {
     dense_ctx c = {NULL, n, in, out, NULL, NULL, NULL, NULL, NULL, NULL};
     if (recnn__dense_create(&c.l, in, out, 1, n) != RECNN_OK) {
@@ -116,13 +147,18 @@ static void bench_dense(int64_t n, int64_t in, int64_t out, recnn_rng *r)
     best_pair(dense_layer_pass, dense_bare_pass, &c, inner, rep, &tl, &tb);
     best_pair(dense_zero_pass, dense_bare_pass, &c, inner, quick ? 2 : 5, &tz, &tb2);
     tb = tb2 < tb ? tb2 : tb;
-    printf("{\"bench\":\"dense_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
-           "\"threads\":%d,\"layer_ms\":%.4f,\"sgemm_ms\":%.4f,\"layer_gflops\":%.2f,"
-           "\"sgemm_gflops\":%.2f,\"ratio\":%.3f,\"zero_grad_ms\":%.4f,"
-           "\"ratio_incl_zero_grad\":%.3f}\n",
-           (long long)n, (long long)in, (long long)out, recnn__threads(), tl * 1e3, tb * 1e3,
-           flops / tl * 1e-9, flops / tb * 1e-9, tb / tl, tz * 1e3, tb / (tl + tz));
-    fflush(stdout);
+    char shape[64], extra[512];
+    snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)n, (long long)out,
+             (long long)in);
+    snprintf(extra, sizeof extra,
+             "\"batch\":%lld,\"in\":%lld,\"out\":%lld,\"ref_gflops\":%.3f,"
+             "\"fraction\":%.3f,\"layer_ms\":%.4f,\"sgemm_ms\":%.4f,\"zero_grad_ms\":%.4f,"
+             "\"fraction_incl_zero_grad\":%.3f,\"repeats\":%d,\"calls\":%d,"
+             "\"note\":\"%s; forward+backward (3 GEMMs + bias) vs the 3 bare "
+             "cblas_sgemm calls, alternated; shape = batch x out x in\"",
+             (long long)n, (long long)in, (long long)out, flops / tb * 1e-9, tb / tl,
+             tl * 1e3, tb * 1e3, tz * 1e3, tb / (tl + tz), rep, inner, use);
+    figure(model, "shape", variant, "gflops", shape, flops / tl * 1e-9, "GFLOP/s", extra);
     recnn__free(c.x);
     recnn__free(c.gx);
     recnn__free(c.y);
@@ -238,12 +274,17 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
     int inner = quick ? 2 : 5, rep = quick ? 3 : 15;
     double ts, td;
     best_pair(sparse_layer_pass, densify_pass, &c, inner, rep, &ts, &td);
-    printf("{\"bench\":\"sparse_input_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
-           "\"nnz\":%lld,\"density\":%.4f,\"threads\":%d,\"layer_ms\":%.3f,"
-           "\"densify_sgemm_ms\":%.3f,\"speedup\":%.2f}\n",
-           (long long)n, (long long)in, (long long)out, (long long)k,
-           (double)k / (double)(n * in), recnn__threads(), ts * 1e3, td * 1e3, td / ts);
-    fflush(stdout);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "\"batch\":%lld,\"in\":%lld,\"out\":%lld,\"nnz\":%lld,\"density\":%.4f,"
+             "\"densify_sgemm_ms\":%.3f,\"note\":\"sparse-input layer (AutoRec/deep AE "
+             "encoder) vs densify + 2 sgemm + gemv; speed-up = dense time / layer time\"",
+             (long long)n, (long long)in, (long long)out, (long long)k,
+             (double)k / (double)(n * in), td * 1e3);
+    figure("autorec", "ml-100k-shape", "sparse-input fwd+bwd", "fwd_bwd_seconds", NULL, ts,
+           "s", extra);
+    figure("autorec", "ml-100k-shape", "sparse-input fwd+bwd", "speedup_vs_dense", NULL,
+           td / ts, "x", extra);
 
     /* masked output on the same positions: hidden out -> in columns */
     masked_ctx m;
@@ -265,12 +306,15 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
     fill(m.gy, k, r);
     double tm, tf;
     best_pair(masked_layer_pass, masked_full_pass, &m, inner, rep, &tm, &tf);
-    printf("{\"bench\":\"masked_output_fwd_bwd\",\"batch\":%lld,\"in\":%lld,\"out\":%lld,"
-           "\"positions\":%lld,\"threads\":%d,\"layer_ms\":%.3f,\"full_sgemm_ms\":%.3f,"
-           "\"speedup\":%.2f}\n",
-           (long long)n, (long long)out, (long long)in, (long long)k, recnn__threads(),
-           tm * 1e3, tf * 1e3, tf / tm);
-    fflush(stdout);
+    snprintf(extra, sizeof extra,
+             "\"batch\":%lld,\"in\":%lld,\"out\":%lld,\"positions\":%lld,"
+             "\"full_sgemm_ms\":%.3f,\"note\":\"masked output layer at the observed "
+             "positions vs the full output + full backward through the dense layer\"",
+             (long long)n, (long long)out, (long long)in, (long long)k, tf * 1e3);
+    figure("autorec", "ml-100k-shape", "masked-output fwd+bwd", "fwd_bwd_seconds", NULL, tm,
+           "s", extra);
+    figure("autorec", "ml-100k-shape", "masked-output fwd+bwd", "speedup_vs_dense", NULL,
+           tf / tm, "x", extra);
     recnn__free(m.H);
     recnn__free(m.gH);
     recnn__free(m.y);
@@ -290,29 +334,284 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
     recnn__free(val);
 }
 
+/* ---- AutoRec: score every user ----------------------------------------------- */
+
+typedef struct {
+    recnn_model *m;
+    float *scores;
+    int64_t n_users, n_items, k;
+    float *H, *W, *Z;
+} score_ctx;
+
+/* What recnn_model_score_user / the evaluator do for every user: one
+ * score_user (a gemv over the items' codes) per user. */
+static void score_all_pass(void *p)
+{
+    score_ctx *c = p;
+    for (int64_t u = 0; u < c->n_users; u++)
+        c->m->vt->score_user(c->m, (int32_t)u, c->scores);
+}
+
+/* The same scores in one product: Z (items x users) = H (items x k) W^T. */
+static void score_bare_pass(void *p)
+{
+    score_ctx *c = p;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)c->n_items,
+                (blasint)c->n_users, (blasint)c->k, 1.0f, c->H, (blasint)c->k, c->W,
+                (blasint)c->k, 0.0f, c->Z, (blasint)c->n_users);
+}
+
+static recnn_dataset *load_ml100k(void)
+{
+    const char *dir = getenv("RECNN_DATA_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", dir && *dir ? dir : "../shared/datasets");
+    recnn_dataset *d = NULL;
+    if (recnn_dataset_load(&d, path, RECNN_FORMAT_AUTO, NULL) == RECNN_OK)
+        return d;
+    /* an ML-100K-shaped stand-in */
+    recnn_synthetic_options o;
+    recnn_synthetic_options_init(&o);
+    o.n_users = 943;
+    o.n_items = 1682;
+    o.n_ratings = 100000;
+    o.n_genres = 0;
+    fprintf(stderr, "bench_nn: %s not found; ML-100K-shaped synthetic data instead\n", path);
+    if (recnn_dataset_synthetic(&d, &o) != RECNN_OK)
+        return NULL;
+    return d;
+}
+
+static void bench_autorec_scores(const recnn_dataset *d, uint64_t seed, recnn_rng *r)
+{
+    score_ctx c;
+    memset(&c, 0, sizeof c);
+    char set[256];
+    snprintf(set, sizeof set, "variant=item hidden=500 epochs=2 seed=%llu",
+             (unsigned long long)seed);
+    if (recnn_model_create(&c.m, "autorec") || recnn_model_configure(c.m, set) ||
+        recnn_model_fit(c.m, d, NULL)) {
+        printf("{\"bench\":\"bench_nn\",\"error\":\"autorec fit: %s\"}\n", recnn_last_error());
+        recnn_model_free(c.m);
+        return;
+    }
+    c.n_users = recnn_dataset_n_users(d);
+    c.n_items = recnn_dataset_n_items(d);
+    c.k = 500;
+    c.scores = recnn__alloc((size_t)c.n_items, sizeof(float));
+    c.H = recnn__alloc((size_t)(c.n_items * c.k), sizeof(float));
+    c.W = recnn__alloc((size_t)(c.n_users * c.k), sizeof(float));
+    c.Z = recnn__alloc((size_t)(c.n_items * c.n_users), sizeof(float));
+    fill(c.H, c.n_items * c.k, r);
+    fill(c.W, c.n_users * c.k, r);
+    double ta, tb;
+    best_pair(score_all_pass, score_bare_pass, &c, 1, quick ? 3 : 9, &ta, &tb);
+    double flops = 2.0 * (double)c.n_items * (double)c.n_users * (double)c.k;
+    char shape[64], extra[512];
+    snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)c.n_items,
+             (long long)c.n_users, (long long)c.k);
+    snprintf(extra, sizeof extra,
+             "\"users\":%lld,\"items\":%lld,\"hidden\":500,\"ref_gflops\":%.3f,"
+             "\"fraction\":%.3f,\"path_ms\":%.3f,\"sgemm_ms\":%.3f,\"note\":\"I-AutoRec "
+             "score_user for every user (one gemv of items x k each) vs one sgemm "
+             "H W^T of the same scores\"",
+             (long long)c.n_users, (long long)c.n_items, flops / tb * 1e-9, tb / ta, ta * 1e3,
+             tb * 1e3);
+    figure("autorec", "ml-100k", "score-all", "gflops", shape, flops / ta * 1e-9, "GFLOP/s",
+           extra);
+    recnn__free(c.scores);
+    recnn__free(c.H);
+    recnn__free(c.W);
+    recnn__free(c.Z);
+    recnn_model_free(c.m);
+}
+
+/* ---- EASE: Gram and inverse ------------------------------------------------- */
+
+typedef struct {
+    const recnn_dataset *d;
+    recnn_model *m;
+    int64_t nu, ni;
+    float *X, *G, *A;
+} ease_ctx;
+
+static void ease_fit_pass(void *p)
+{
+    ease_ctx *c = p;
+    recnn_model_fit(c->m, c->d, NULL);
+}
+
+/* The dense way to the same Gram: X^T X with X densified (943 x 1682). */
+static void gram_bare_pass(void *p)
+{
+    ease_ctx *c = p;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)c->ni, (blasint)c->ni,
+                (blasint)c->nu, 1.0f, c->X, (blasint)c->ni, c->X, (blasint)c->ni, 0.0f, c->G,
+                (blasint)c->ni);
+}
+
+static void inverse_pass(void *p)
+{
+    ease_ctx *c = p;
+    memcpy(c->A, c->G, sizeof(float) * (size_t)(c->ni * c->ni));
+    recnn__spd_inverse(c->ni, c->A);
+}
+
+/* bare sgemm of n x n x n (the reference for the inverse), into A */
+static void cube_bare_pass(void *p)
+{
+    ease_ctx *c = p;
+    memcpy(c->A, c->G, sizeof(float) * (size_t)(c->ni * c->ni)); /* same copy as above */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)c->ni, (blasint)c->ni,
+                (blasint)c->ni, 1.0f, c->G, (blasint)c->ni, c->G, (blasint)c->ni, 0.0f,
+                c->A, (blasint)c->ni);
+}
+
+static void bench_ease(const recnn_dataset *d)
+{
+    ease_ctx c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.nu = recnn_dataset_n_users(d);
+    c.ni = recnn_dataset_n_items(d);
+    if (recnn_model_create(&c.m, "ease") || recnn_model_fit(c.m, d, NULL)) {
+        printf("{\"bench\":\"bench_nn\",\"error\":\"ease fit: %s\"}\n", recnn_last_error());
+        recnn_model_free(c.m);
+        return;
+    }
+    const int64_t ni = c.ni, nu = c.nu;
+    c.X = recnn__calloc((size_t)(nu * ni), sizeof(float));
+    c.G = recnn__alloc((size_t)(ni * ni), sizeof(float));
+    c.A = recnn__alloc((size_t)(ni * ni), sizeof(float));
+    for (int64_t k = 0; k < d->n_ratings; k++)
+        c.X[(int64_t)d->user[k] * ni + d->item[k]] = 1.0f;
+    gram_bare_pass(&c);
+    for (int64_t i = 0; i < ni; i++)
+        c.G[i * ni + i] += 250.0f; /* EASE's default l2 */
+    int rep = quick ? 3 : 7;
+    double tfit, tgram, tinv, tcube;
+    /* the Gram's sgemm overwrites G: time it on a scratch copy */
+    float *keep = c.G;
+    c.G = recnn__alloc((size_t)(ni * ni), sizeof(float));
+    best_pair(ease_fit_pass, gram_bare_pass, &c, 1, rep, &tfit, &tgram);
+    recnn__free(c.G);
+    c.G = keep;
+    best_pair(inverse_pass, cube_bare_pass, &c, 1, rep, &tinv, &tcube);
+    /* The fit is Gram + inverse (+ an O(n^2) pass); the Gram's share is
+     * the fit minus the inverse measured alone. */
+    double t_g = tfit - tinv;
+    double fgram = 2.0 * (double)ni * (double)ni * (double)nu, fcube = 2.0 * (double)ni * ni * ni,
+           finv = (double)ni * ni * ni;
+    char shape[64], extra[768];
+    snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)ni, (long long)ni,
+             (long long)nu);
+    snprintf(extra, sizeof extra,
+             "\"users\":%lld,\"items\":%lld,\"ratings\":%lld,\"ref_gflops\":%.3f,"
+             "\"fraction\":%.3f,\"fit_ms\":%.3f,\"gram_ms\":%.3f,\"dense_gram_sgemm_ms\":%.3f,"
+             "\"note\":\"EASE Gram X^T X (sparse scatter loop; time = fit - inverse) in "
+             "dense-equivalent flops 2*items^2*users, vs the dense sgemm of the same Gram\"",
+             (long long)nu, (long long)ni, (long long)d->n_ratings, fgram / tgram * 1e-9,
+             t_g > 0 ? tgram / t_g : 0.0, tfit * 1e3, t_g * 1e3, tgram * 1e3);
+    if (t_g > 0)
+        figure("ease", "ml-100k", "gram", "gflops", shape, fgram / t_g * 1e-9, "GFLOP/s",
+               extra);
+    snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)ni, (long long)ni,
+             (long long)ni);
+    snprintf(extra, sizeof extra,
+             "\"items\":%lld,\"ref_gflops\":%.3f,\"fraction\":%.3f,\"inverse_ms\":%.3f,"
+             "\"sgemm_ms\":%.3f,\"note\":\"EASE inverse recnn__spd_inverse (spotrf + spotri "
+             "+ mirror), counted as n^3 flops, vs bare sgemm n x n x n (2 n^3 flops)\"",
+             (long long)ni, fcube / tcube * 1e-9, (finv / tinv) / (fcube / tcube), tinv * 1e3,
+             tcube * 1e3);
+    figure("ease", "ml-100k", "inverse", "gflops", shape, finv / tinv * 1e-9, "GFLOP/s",
+           extra);
+    recnn__free(c.X);
+    recnn__free(c.G);
+    recnn__free(c.A);
+    recnn_model_free(c.m);
+}
+
 int main(int argc, char **argv)
 {
+    const char *only = NULL;
+    uint64_t seed = 42;
+    int64_t dense_only[3] = {0, 0, 0};
+    const char *env = getenv("RECNN_THREADS");
+    if (env && atoi(env) > 0)
+        recnn_set_num_threads(atoi(env));
+    if ((env = getenv("RECNN_BENCH_SEED")) != NULL && *env)
+        seed = strtoull(env, NULL, 10);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             recnn_set_num_threads(atoi(argv[++i]));
-        else {
-            fprintf(stderr, "usage: %s [--quick] [--threads N]\n", argv[0]);
-            return 2;
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--dense") == 0 && i + 1 < argc) {
+            /* one dense case, e.g. for perf: --dense BATCHxINxOUT */
+            long long n, in, out;
+            if (sscanf(argv[++i], "%lldx%lldx%lld", &n, &in, &out) == 3 && n > 0 && in > 0 &&
+                out > 0)
+                dense_only[0] = n, dense_only[1] = in, dense_only[2] = out;
         }
+        else if (strcmp(argv[i], "--scale") == 0) {
+            printf("{\"bench\":\"bench_nn\",\"skip\":\"no scale part (dense paths are "
+                   "measured by make bench)\"}\n");
+            return 0;
+        }
+        /* anything else is ignored (harness convention) */
+    }
+    if ((env = getenv("RECNN_BENCH_SCALE")) != NULL && *env && strcmp(env, "0")) {
+        printf("{\"bench\":\"bench_nn\",\"skip\":\"no scale part (dense paths are measured "
+               "by make bench)\"}\n");
+        return 0;
     }
     recnn__blas_threads(recnn__threads());
-    printf("{\"bench\":\"nn_info\",\"threads\":%d,\"blas\":\"%s\",\"version\":\"%s\"}\n",
-           recnn__threads(), recnn_blas_info(), recnn_version());
+    fprintf(stderr, "bench_nn: %d threads, BLAS %s, %s\n", recnn__threads(), recnn_blas_info(),
+            recnn_version());
     recnn_rng r;
-    recnn__rng_seed(&r, 2024);
-    /* shapes the models use: AutoRec-like 943 x 1682 -> 500, NCF MLP
-     * 256 x 64 -> 32, deep autoencoder on Netflix 32 x 17770 -> 512 */
-    bench_dense(943, 1682, 500, &r);
-    bench_dense(256, 64, 32, &r);
-    bench_dense(32, 17770, 512, &r);
-    bench_dense(943, 500, 1682, &r);
-    bench_sparse(943, 1682, 500, 0.063, &r);
+    recnn__rng_seed(&r, seed);
+    if (dense_only[0]) {
+        bench_dense("dense", "given by --dense", "given by --dense", dense_only[0],
+                    dense_only[1], dense_only[2], &r);
+        return 0;
+    }
+    if (!only || strcmp(only, "dense") == 0) {
+        /* the dense layers of the models, as the models create them */
+        bench_dense("deep_ae", "dense 128->256 fwd+bwd", "deep AE encoder layer 2, batch 32",
+                    32, 128, 256, &r);
+        bench_dense("deep_ae", "dense 256->256 fwd+bwd", "deep AE encoder layer 3, batch 32",
+                    32, 256, 256, &r);
+        bench_dense("deep_ae", "dense 256->128 fwd+bwd", "deep AE decoder layer 1, batch 32",
+                    32, 256, 128, &r);
+        bench_dense("deep_ae", "dense 17770->512 fwd+bwd",
+                    "deep AE, Netflix-size dense input layer (Kuchaiev & Ginsburg), batch 32",
+                    32, 17770, 512, &r);
+        bench_dense("neumf", "dense 16->8 fwd+bwd", "NeuMF MLP layer 1, batch 256", 256, 16, 8,
+                    &r);
+        bench_dense("neumf", "dense 8->4 fwd+bwd", "NeuMF MLP layer 2, batch 256", 256, 8, 4,
+                    &r);
+        bench_dense("neumf", "dense 64->32 fwd+bwd", "NCF MLP 128-64-32 layer 2, batch 256",
+                    256, 64, 32, &r);
+        bench_dense("autorec", "dense 1682->500 fwd+bwd",
+                    "U-AutoRec-shaped dense encoder, full batch 943", 943, 1682, 500, &r);
+        bench_dense("autorec", "dense 500->1682 fwd+bwd",
+                    "U-AutoRec-shaped dense decoder, full batch 943", 943, 500, 1682, &r);
+    }
+    if (!only || strcmp(only, "models") == 0) {
+        recnn_dataset *d = load_ml100k();
+        if (d) {
+            bench_autorec_scores(d, seed, &r);
+            bench_ease(d);
+            recnn_dataset_free(d);
+        } else {
+            printf("{\"bench\":\"bench_nn\",\"error\":\"no data: %s\"}\n", recnn_last_error());
+        }
+    }
+    if (!only || strcmp(only, "sparse") == 0)
+        bench_sparse(943, 1682, 500, 0.063, &r);
     return 0;
 }

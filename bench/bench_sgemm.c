@@ -46,6 +46,16 @@ static const struct shape shapes[] = {
     {256, 64, 32, "NCF MLP layer, batch 256"},
     {32, 17770, 512, "deep AE output layer, Netflix items, batch 32"},
     {17770, 512, 32, "deep AE output-layer weight gradient, batch 32"},
+    {32, 256, 128, "deep AE dense layer 128->256, batch 32"},
+    {32, 256, 256, "deep AE dense layer 256->256, batch 32"},
+    {32, 128, 256, "deep AE dense layer 256->128, batch 32"},
+    {32, 512, 17770, "deep AE Netflix-size dense input layer 17770->512, batch 32"},
+    {256, 8, 16, "NeuMF MLP layer 16->8, batch 256"},
+    {256, 4, 8, "NeuMF MLP layer 8->4, batch 256"},
+    {256, 32, 64, "NCF MLP layer 64->32, batch 256"},
+    {943, 500, 1682, "U-AutoRec-shaped dense encoder 1682->500, batch 943"},
+    {1682, 1682, 943, "EASE Gram X^T X on ML-100K (dense equivalent)"},
+    {1682, 1682, 1682, "EASE inverse reference, n = 1682"},
 };
 
 static unsigned long long lcg(unsigned long long *s)

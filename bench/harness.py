@@ -44,7 +44,7 @@ KEYS = {"bench", "peer", "model", "data", "variant", "metric", "unit", "shape", 
 
 # The environment a C bench is given (recorded in its result file).
 CENV = {"RECNN_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RECNN_BENCH_SEED",
-        "RECNN_BENCH_SCALE", "RECNN_DATA_DIR"}
+        "RECNN_BENCH_SCALE", "RECNN_DATA_DIR", "OMP_WAIT_POLICY"}
 
 # The peers: (name, script and arguments).  Epochs are chosen so that the
 # accuracy figure is near each model's best on ML-100K and the whole set
@@ -153,9 +153,12 @@ def figures_of(obj, threads):
     base = {"model": str(obj.get("model", obj.get("bench", ""))), "data": str(obj.get("data", "")),
             "variant": str(obj.get("variant", "") or ""),
             "threads": int(obj.get("threads", threads) or threads)}
+    long_form = "metric" in obj
+    # Context: in the long form every other field (numbers too: they are
+    # not figures there); in the wide form only the reserved numeric ones.
     ctx = {k: v for k, v in obj.items()
            if k not in KEYS and k not in base and k != "value" and
-           (k in RESERVED or not isinstance(v, (int, float)) or isinstance(v, bool))}
+           (long_form or k in RESERVED or not isinstance(v, (int, float)) or isinstance(v, bool))}
     for k in ("shape", "note", "unit"):
         if k in obj:
             ctx[k] = obj[k]
@@ -490,10 +493,22 @@ def main():
                         f["metric"].endswith("seconds") or f["metric"] in ("gflops", "ratings_per_second")):
                     f["speedup_vs_1_thread"] = (one["value"] / f["value"]) if lb else (f["value"] / one["value"])
             if f["metric"] == "gflops" and "shape" in f and f["model"] != "sgemm":
+                # The reference: bare cblas_sgemm of the same shapes and
+                # transposes timed alternately by the same program
+                # ("ref_gflops"), else bench_sgemm's figure for the shape
+                # (no transposes) from the same run.
+                ref_in = f.get("context", {}).get("ref_gflops")
                 ref = sgemm.get((f["shape"], f["threads"]))
                 if ref:
+                    f["bench_sgemm_gflops"] = ref
+                if finite(ref_in) and ref_in > 0:
+                    f["sgemm_gflops"] = float(ref_in)
+                    f["fraction_of_sgemm"] = f["value"] / float(ref_in)
+                    f["reference"] = "bare sgemm, same process, alternated"
+                elif ref:
                     f["sgemm_gflops"] = ref
                     f["fraction_of_sgemm"] = f["value"] / ref
+                    f["reference"] = "bench_sgemm, same run"
         res["figures"] = figs
         res["skips"] = [dict(o, threads=r["threads"]) for r in res["runs"] for o in r["lines"]
                         if "skip" in o or "skipped" in o]

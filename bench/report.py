@@ -84,6 +84,35 @@ def advantage_text(f):
     return "%.3f× %s" % (adv, "better" if adv >= 1 else "worse")
 
 
+# Why a benchmark prints no checksum (shown in the determinism table).
+NO_CHECKSUM = {
+    "bench_sgemm": "bare BLAS timing, no model",
+    "bench_nn": "layer and kernel timings, no trained model",
+    "bench_scale_mf": "scale run: timing and memory only",
+}
+
+SPEED = {"gflops", "ratings_per_second", "speedup_vs_dense"}
+
+
+def is_speed(metric):
+    if metric.startswith("target") or "cpu" in metric:
+        return False  # targets are constants; CPU time does not show scaling
+    return metric.endswith("seconds") or metric in SPEED
+
+
+def lower_better(metric):
+    return metric.endswith("seconds")
+
+
+def finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v \
+        and v not in (float("inf"), float("-inf"))
+
+
+def scaling_row(bench, k, per):
+    return [bench, k[0], k[1] or "–", (k[2] or "–") + (" " + k[4] if k[4] else ""), k[3], per]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
@@ -144,16 +173,83 @@ def main():
                  "peers' keys (model, data, variant, metric; see PERFORMANCE.md) have not landed.\n"
                  "The peers' own figures are listed below.\n")
 
+    # ---- thread scaling -----------------------------------------------------
+    o.append("## Thread scaling\n")
+    rows = []
+    for name, d in sorted(benches.items()):
+        if name == "bench_sgemm.json":
+            continue
+        by = {}
+        for f in d.get("figures", []):
+            if not is_speed(f["metric"]):
+                continue
+            k = (f["model"], f["data"], f["variant"], f["metric"], f.get("shape", ""))
+            by.setdefault(k, {})[f["threads"]] = f
+        for k, per in by.items():
+            rows.append(scaling_row(d.get("bench", name), k, per))
+    if peers:
+        by = {}
+        for f in peers.get("figures", []):
+            if f["metric"] not in ("epoch_seconds", "ratings_per_second"):
+                continue
+            k = (f["model"], f["data"], f["variant"], f["metric"], "")
+            by.setdefault(k, {})[f["threads"]] = f
+        for k, per in sorted(by.items()):
+            rows.append(scaling_row("PyTorch peer", k, per))
+    ths = sorted({t for r in rows for t in r[-1]})
+    if rows and len(ths) > 1:
+        o.append("Every speed figure at each thread count of the run, and the speed-up from\n"
+                 "%d to %d threads (time ratio, or throughput ratio; > 1 = faster with more\n"
+                 "threads). On a shared 2-core machine a 2-thread team waits for a core\n"
+                 "whenever another process runs: read these with the load average above.\n"
+                 % (ths[0], ths[-1]))
+        out_rows = []
+        for r in rows:
+            per = r[-1]
+            vals = [fmt(per[t]["value"]) if t in per else "–" for t in ths]
+            sp = "–"
+            if ths[0] in per and ths[-1] in per and per[ths[0]]["value"] and per[ths[-1]]["value"]:
+                v1, vn = per[ths[0]]["value"], per[ths[-1]]["value"]
+                s = v1 / vn if lower_better(r[4]) else vn / v1
+                sp = "%.2f×" % s
+            out_rows.append(r[:5] + vals + [sp])
+        o.append(table(["bench", "model", "data", "variant", "metric"] +
+                       ["@%d thr" % t for t in ths] + ["speed-up %d→%d" % (ths[0], ths[-1])],
+                       out_rows))
+    else:
+        o.append("Only one thread count was measured.\n")
+
     # ---- determinism --------------------------------------------------------
     det = [(d.get("bench"), x) for d in benches.values() for x in d.get("determinism", [])]
     o.append("## Determinism (same seed, same threads, run twice)\n")
     if det:
+        o.append("The harness reran each benchmark that printed checksums (CRC-32C of the\n"
+                 "learned parameters or of the test predictions) with the same seed at the\n"
+                 "largest thread count and compared them.\n")
         o.append(table(["bench", "model", "data", "variant", "threads", "checksum 1", "checksum 2",
                         "bit-identical"],
                        [[b, x["model"], x["data"], x["variant"] or "–", x["threads"], x["first"],
                          x["second"] or "–", x["bit_identical"]] for b, x in det]))
     else:
         o.append("No benchmark printed a checksum line yet.\n")
+    rows = []
+    for name, d in sorted(benches.items()):
+        dl = d.get("determinism") or []
+        if dl:
+            ok = sum(1 for x in dl if x.get("bit_identical") == "yes")
+            verdict = "%d of %d checksums bit-identical" % (ok, len(dl))
+        elif d.get("status", "").startswith("missing"):
+            verdict = "not run (%s)" % d.get("status")
+        else:
+            verdict = "not checked: %s" % NO_CHECKSUM.get(d.get("bench", name),
+                                                         "the program printed no checksum line")
+        rows.append([d.get("bench", name), verdict])
+    if peers:
+        rows.append(["PyTorch peers", "not checked: the peers print no checksums (PyTorch's CPU "
+                     "kernels are not guaranteed bit-reproducible across runs)"])
+    if rows:
+        o.append("Per benchmark:\n")
+        o.append(table(["bench", "same seed + same threads, run twice"], rows))
 
     # ---- physical limit -----------------------------------------------------
     sg = benches.get("bench_sgemm.json")
@@ -181,16 +277,34 @@ def main():
             ["speed-up %d→%d" % (ths[0], ths[-1])] if len(ths) > 1 else [])
         o.append("C(M×N) = A(M×K)·B(K×N), row-major, best of 3 timed rounds.\n")
         o.append(table(head, rows))
-        fr = [(d.get("bench"), f) for d in benches.values() for f in d.get("figures", [])
-              if "fraction_of_sgemm" in f]
-        if fr:
-            o.append("Dense paths of the models against it (target ≥ 80 %):\n")
-            o.append(table(["bench", "model", "shape", "threads", "GFLOP/s", "sgemm GFLOP/s", "fraction"],
-                           [[b, f["model"], f.get("shape"), f["threads"], fmt(f["value"]),
-                             fmt(f["sgemm_gflops"]), "%.0f %%" % (100 * f["fraction_of_sgemm"])]
-                            for b, f in fr]))
     else:
         o.append("bench_sgemm has not run (or failed): see Status.\n")
+    fr = [(d.get("bench"), f) for d in benches.values() for f in d.get("figures", [])
+          if "fraction_of_sgemm" in f]
+    if fr:
+        o.append("### The models' dense paths against it (target ≥ 80 % on dense layers)\n")
+        o.append("Each path is timed through the library (layer API or model) and compared\n"
+                 "with bare `cblas_sgemm` calls of the same shapes and transposes timed\n"
+                 "alternately in the same process (\"bare sgemm\"); \"bench_sgemm\" is the\n"
+                 "no-transpose figure for the shape from bench_sgemm in the same run, for\n"
+                 "reference. Dense layers count forward + backward (3 GEMMs); shape =\n"
+                 "M×N×K of the forward product (batch × out × in). A fraction above 100 %\n"
+                 "means the library's path beats the dense product (e.g. EASE's sparse Gram).\n")
+        rows = []
+        for b, f in sorted(fr, key=lambda bf: (bf[1]["model"], bf[1]["variant"], bf[1]["threads"])):
+            ctx = f.get("context", {})
+            frac = f["fraction_of_sgemm"]
+            dense_layer = "fwd+bwd" in f["variant"]
+            verdict = ("yes" if frac >= 0.8 else "**no**") if dense_layer else "–"
+            rows.append([f["model"], f["variant"] or "–", f.get("shape"), f["threads"],
+                         fmt(f["value"]), fmt(f["sgemm_gflops"]),
+                         fmt(f.get("bench_sgemm_gflops")), "%.0f %%" % (100 * frac), verdict,
+                         "%.0f %%" % (100 * ctx["fraction_incl_zero_grad"])
+                         if finite(ctx.get("fraction_incl_zero_grad")) else "–",
+                         ctx.get("note", "").split(";")[0] if dense_layer else ctx.get("note", "")])
+        o.append(table(["model", "path", "shape M×N×K", "threads", "GFLOP/s", "bare sgemm GFLOP/s",
+                        "bench_sgemm GFLOP/s", "fraction", "≥ 80 %", "incl. zero_grad", "what"],
+                       rows))
 
     # ---- every benchmark's figures -----------------------------------------
     o.append("## Every figure, per benchmark\n")

@@ -14,6 +14,8 @@
 #   BENCH_ONLY=a,b         only these benches/peers ("peers" = all peers)
 #   BENCH_NO_PEERS=1       skip the PyTorch peers
 #   BENCH_TIMEOUT=seconds  per program run (default 1200; scale 7200)
+#   OMP_WAIT_POLICY=passive  passed through and recorded (advised on a shared
+#                          machine: docs/PERFORMANCE.md §2)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
