@@ -1041,6 +1041,230 @@ START_TEST(test_scatter_determinism)
 }
 END_TEST
 
+/* ---- transposed (gathered) backward passes ------------------------------------ */
+
+static void assert_close(const float *a, const float *b, int64_t n, float rtol)
+{
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= rtol * (1.0f + fabsf(b[i])),
+                      "element %lld: %.7g vs %.7g", (long long)i, (double)a[i], (double)b[i]);
+}
+
+START_TEST(test_csrt_build)
+{
+    int64_t n = 23, d = 31;
+    csr_buf cb = make_csr(n, d, 0.3);
+    /* a batch that starts in the middle of a CSR: positions are relative */
+    recnn__csr x = {n - 3, cb.ptr + 3, cb.idx, cb.val, NULL};
+    recnn__csrt t;
+    ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
+    int64_t base = cb.ptr[3], nnz = cb.ptr[n] - base;
+    ck_assert_int_eq(t.ptr[0], 0);
+    ck_assert_int_eq(t.ptr[d], nnz);
+    char *seen = calloc((size_t)nnz, 1);
+    for (int64_t c = 0; c < d; c++)
+        for (int64_t q = t.ptr[c]; q < t.ptr[c + 1]; q++) {
+            int64_t k = base + t.pos[q];
+            ck_assert_int_eq(cb.idx[k], c);
+            /* the entry lies in its batch row */
+            ck_assert(k >= x.ptr[t.row[q]] && k < x.ptr[t.row[q] + 1]);
+            if (q > t.ptr[c])
+                ck_assert_int_lt(t.row[q - 1], t.row[q]);
+            ck_assert(!seen[t.pos[q]]);
+            seen[t.pos[q]] = 1;
+        }
+    free(seen);
+    recnn__csrt_free(&t);
+    recnn__csrt_free(&t); /* zeroed: harmless */
+    /* refused: row selections, columns out of range */
+    int32_t sel[2] = {1, 0};
+    recnn__csr xs = {2, cb.ptr, cb.idx, cb.val, sel};
+    ck_assert_int_eq(recnn__csrt_build(&xs, d, &t), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn__csrt_build(&x, 5, &t), RECNN_E_INVALID);
+    ck_assert_ptr_null(t.ptr);
+    free_csr(&cb);
+}
+END_TEST
+
+/* Runs one gathered and one scattered backward of the sparse-input and
+ * masked layers on the same batch and compares every gradient. */
+START_TEST(test_transposed_backward)
+{
+    int64_t n = 60, d = 300, D = 256;
+    csr_buf cb = make_csr(n, d, 0.2);
+    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
+    recnn__csrt t;
+    ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
+    recnn__layer *enc, *dec;
+    ck_assert_int_eq(recnn__sparse_create(&enc, d, D, 1, n), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_create(&dec, D, d, 1, n), RECNN_OK);
+    init_small(enc);
+    init_small(dec);
+    fill_uniform(dec->pb->w, d, -0.5f, 0.5f);
+    float *gy = malloc(sizeof(float) * (size_t)(n * D));
+    float *h = malloc(sizeof(float) * (size_t)(n * D));
+    float *gk = malloc(sizeof(float) * (size_t)cb.nnz);
+    float *ref_w = malloc(sizeof(float) * (size_t)(d * D));
+    float *ref_b = malloc(sizeof(float) * (size_t)d);
+    float *gh1 = malloc(sizeof(float) * (size_t)(n * D));
+    float *gh2 = malloc(sizeof(float) * (size_t)(n * D));
+    fill_uniform(gy, n * D, -1, 1);
+    fill_uniform(h, n * D, -1, 1);
+    fill_uniform(gk, cb.nnz, -1, 1);
+    int saved = recnn_get_num_threads();
+    for (int threads = 1; threads <= 2; threads++) {
+        recnn_set_num_threads(threads);
+        /* sparse input */
+        recnn__layer_zero_grad(enc);
+        ck_assert_int_eq(recnn__sparse_backward(enc, &x, gy), RECNN_OK);
+        memcpy(ref_w, enc->pw->g, sizeof(float) * (size_t)(d * D));
+        memcpy(ref_b, enc->pb->g, sizeof(float) * (size_t)D);
+        int64_t touched = enc->pw->n_rows;
+        recnn__layer_zero_grad(enc);
+        ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy), RECNN_OK);
+        assert_close(enc->pw->g, ref_w, d * D, 1e-5f);
+        assert_close(enc->pb->g, ref_b, D, 1e-5f);
+        ck_assert_int_eq(enc->pw->n_rows, touched);
+        /* masked output */
+        recnn__layer_zero_grad(dec);
+        ck_assert_int_eq(recnn__masked_backward(dec, h, &x, gk, gh1), RECNN_OK);
+        memcpy(ref_w, dec->pw->g, sizeof(float) * (size_t)(d * D));
+        memcpy(ref_b, dec->pb->g, sizeof(float) * (size_t)d);
+        touched = dec->pw->n_rows;
+        recnn__layer_zero_grad(dec);
+        ck_assert_int_eq(recnn__masked_backward_t(dec, h, &x, &t, gk, gh2), RECNN_OK);
+        assert_close(dec->pw->g, ref_w, d * D, 1e-5f);
+        assert_close(dec->pb->g, ref_b, d, 1e-5f);
+        ck_assert_mem_eq(gh1, gh2, sizeof(float) * (size_t)(n * D));
+        ck_assert_int_eq(dec->pw->n_rows, touched);
+    }
+    /* the gathered gradients do not depend on the thread count */
+    recnn_set_num_threads(1);
+    recnn__layer_zero_grad(enc);
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy), RECNN_OK);
+    memcpy(ref_w, enc->pw->g, sizeof(float) * (size_t)(d * D));
+    recnn_set_num_threads(2);
+    recnn__layer_zero_grad(enc);
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy), RECNN_OK);
+    ck_assert_mem_eq(ref_w, enc->pw->g, sizeof(float) * (size_t)(d * D));
+    recnn_set_num_threads(saved);
+    /* a transpose of another batch is refused */
+    recnn__csr half = {n / 2, cb.ptr, cb.idx, cb.val, NULL};
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &half, &t, gy), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn__masked_backward_t(dec, h, &half, &t, gk, gh2), RECNN_E_INVALID);
+    free(gy);
+    free(h);
+    free(gk);
+    free(ref_w);
+    free(ref_b);
+    free(gh1);
+    free(gh2);
+    recnn__csrt_free(&t);
+    free_csr(&cb);
+    recnn__layer_free(enc);
+    recnn__layer_free(dec);
+}
+END_TEST
+
+typedef struct {
+    recnn__layer *l;
+    recnn__csr pos;
+    const float *tgt;
+    float *h, *y;
+    int64_t nnz;
+    float scale;
+} msectx;
+
+static double mse_obj(void *p)
+{
+    msectx *m = p;
+    recnn__masked_forward(m->l, m->h, &m->pos, m->y);
+    double s = 0;
+    for (int64_t k = 0; k < m->nnz; k++) {
+        double e = (double)m->y[k] - m->tgt[k];
+        s += e * e;
+    }
+    return m->scale * s;
+}
+
+START_TEST(test_masked_mse_fused)
+{
+    /* the fused pass against finite differences of the scale * SSE
+     * objective, and against the unfused forward + loss + backward */
+    int64_t n = 5, D = 6, O = 11;
+    csr_buf cb = make_csr(n, O, 0.5);
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__masked_create(&l, D, O, 1, 8), RECNN_OK);
+    init_small(l);
+    fill_uniform(l->pb->w, O, -0.5f, 0.5f);
+    msectx m = {l, {n, cb.ptr, cb.idx, NULL, NULL}, cb.val, NULL, NULL, cb.nnz, 0.25f};
+    m.h = malloc(sizeof(float) * (size_t)(n * D));
+    m.y = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
+    float *gy = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
+    float *gy2 = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
+    float *gh = malloc(sizeof(float) * (size_t)(n * D));
+    float *gh2 = malloc(sizeof(float) * (size_t)(n * D));
+    fill_uniform(m.h, n * D, -1, 1);
+    recnn__csrt t;
+    ck_assert_int_eq(recnn__csrt_build(&m.pos, O, &t), RECNN_OK);
+    for (int transposed = 0; transposed <= 1; transposed++) {
+        double loss = -1;
+        recnn__layer_zero_grad(l);
+        ck_assert_int_eq(recnn__masked_mse_t(l, m.h, &m.pos, transposed ? &t : NULL, cb.val,
+                                             m.scale, gy, gh, &loss),
+                         RECNN_OK);
+        ck_assert_double_eq_tol(loss, mse_obj(&m), 1e-5 * (1 + loss));
+        ck_assert_int_eq(check_grad("mse dh", mse_obj, &m, m.h, n * D, gh), 0);
+        recnn__param *ps[2] = {l->pw, l->pb};
+        for (int i = 0; i < 2; i++) {
+            float *g = malloc(sizeof(float) * (size_t)ps[i]->count);
+            memcpy(g, ps[i]->g, sizeof(float) * (size_t)ps[i]->count);
+            ck_assert_int_eq(check_grad(ps[i]->name, mse_obj, &m, ps[i]->w, ps[i]->count, g),
+                             0);
+            free(g);
+        }
+    }
+    /* the unfused path: same outputs, same loss gradient */
+    ck_assert_int_eq(recnn__masked_forward(l, m.h, &m.pos, m.y), RECNN_OK);
+    recnn__loss_mse(cb.nnz, m.y, cb.val, NULL, m.scale, gy2);
+    assert_close(gy, gy2, cb.nnz, 1e-6f);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__masked_backward(l, m.h, &m.pos, gy, gh2), RECNN_OK);
+    assert_close(gh, gh2, n * D, 1e-6f);
+    recnn__csrt_free(&t);
+    free(m.h);
+    free(m.y);
+    free(gy);
+    free(gy2);
+    free(gh);
+    free(gh2);
+    free_csr(&cb);
+    recnn__layer_free(l);
+}
+END_TEST
+
+START_TEST(test_fast_exp)
+{
+    /* recnn__expf against double exp over its range, relative error
+     * within 2 float ulp; clamped outside; NaN propagates */
+    double worst = 0;
+    for (int i = 0; i <= 200000; i++) {
+        float x = -87.0f + 175.0f * (float)i / 200000.0f;
+        double e = exp((double)x);
+        double rel = fabs((double)recnn__expf(x) - e) / e;
+        worst = rel > worst ? rel : worst;
+    }
+    ck_assert_msg(worst < 2.4e-7, "worst relative error %.3g", worst);
+    ck_assert_float_eq(recnn__expf(0.0f), 1.0f);
+    ck_assert(isfinite(recnn__expf(1000.0f)) && recnn__expf(1000.0f) > 1e38f);
+    ck_assert(recnn__expf(-1000.0f) >= 0.0f && recnn__expf(-1000.0f) < 1e-37f);
+    ck_assert(isnan(recnn__expf(NAN)));
+    ck_assert_float_eq(recnn__sigmoidf(0.0f), 0.5f);
+    ck_assert(recnn__sigmoidf(-200.0f) >= 0.0f && recnn__sigmoidf(-200.0f) < 1e-30f);
+    ck_assert_float_eq(recnn__sigmoidf(200.0f), 1.0f);
+}
+END_TEST
+
 int main(void)
 {
     recnn__rng_seed(&R, 12345);
@@ -1060,6 +1284,10 @@ int main(void)
     tcase_add_test(tc, test_grad_sparse_input);
     tcase_add_test(tc, test_sparse_equals_dense);
     tcase_add_test(tc, test_grad_masked);
+    tcase_add_test(tc, test_csrt_build);
+    tcase_add_test(tc, test_transposed_backward);
+    tcase_add_test(tc, test_masked_mse_fused);
+    tcase_add_test(tc, test_fast_exp);
     tcase_add_test(tc, test_grad_embedding);
     tcase_add_test(tc, test_grad_losses);
     tcase_add_test(tc, test_loss_values);

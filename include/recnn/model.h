@@ -31,6 +31,10 @@ typedef struct recnn_progress {
     const char *metric_name; /* e.g. "rmse", "hr@10"; never NULL */
     double seconds;          /* wall time of this epoch */
     int improved;            /* 1 when valid_metric is the best so far */
+    /* Added in 0.1 (check size): wall time of the training pass alone,
+     * without validation and best-epoch bookkeeping (what a benchmark
+     * compares); equals `seconds` for models that do not time it apart. */
+    double train_seconds;
 } recnn_progress;
 
 /* Return non-zero to stop training after this epoch (fit then returns

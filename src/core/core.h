@@ -114,6 +114,8 @@ int64_t recnn__topk(const float *scores, int64_t n, int64_t k, const int32_t *ex
 
 /* The budget set by recnn_set_num_threads (>= 1). */
 int recnn__threads(void);
+/* Per-core L2 cache size in bytes (sysconf; 512 KiB when unknown). */
+int64_t recnn__l2_bytes(void);
 /* Gives BLAS n threads.  The rule that keeps one pool running at a time:
  * code about to open an OpenMP region whose body calls BLAS first calls
  * recnn__blas_threads(1), and restores recnn__blas_threads(recnn__threads())

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* OpenBLAS's controls, declared weak so the library also links against a
  * reference CBLAS that lacks them. */
@@ -40,6 +41,23 @@ RECNN_API int recnn_set_num_threads(int n)
 }
 
 RECNN_API int recnn_get_num_threads(void) { return recnn__threads(); }
+
+int64_t recnn__l2_bytes(void)
+{
+    static _Atomic int64_t cached; /* 0: not asked yet */
+    int64_t b = cached;
+    if (b > 0)
+        return b;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    b = v > 0 ? (int64_t)v : 0;
+#endif
+    /* unknown or implausible: a common per-core L2 */
+    if (b < 256 * 1024 || b > 8 * 1024 * 1024)
+        b = 512 * 1024;
+    cached = b;
+    return b;
+}
 
 RECNN_API const char *recnn_blas_info(void)
 {

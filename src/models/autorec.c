@@ -389,6 +389,7 @@ typedef struct train_ctx {
     recnn_model *m;
     autorec_state *s;
     recnn__csr rows;      /* every row of the training data (sel = NULL) */
+    recnn__csrt rows_t;   /* its transpose (full batch only) */
     recnn__optim *opt;
     recnn__param *ps[8];
     int nps;
@@ -431,19 +432,34 @@ static int step_batch(train_ctx *t, const recnn__csr *x, const float *h, const f
     autorec_state *s = t->s;
     int st;
     recnn__params_zero_grad(t->ps, t->nps);
+    /* the full batch has its transpose: gradients gathered per weight row */
+    const recnn__csrt *xt = x->sel ? NULL : &t->rows_t;
+    const float scale = (float)(1.0 / (double)nnz); /* the objective per rating */
+    if (s->f == RECNN__ACT_IDENTITY) {
+        /* output, squared error and its backward in one pass */
+        double loss = 0;
+        if ((st = recnn__masked_mse_t(s->dec, h, x, xt, tgt, scale, t->gy, t->gh, &loss)))
+            return st;
+        *sse = loss * (double)nnz;
+        recnn__act_backward(s->g, s->ga, x->n, s->k, h, t->gh, t->gh);
+        if ((st = recnn__sparse_backward_t(s->enc, x, xt, t->gh)))
+            return st;
+        if (t->lambda_n > 0)
+            t->last_pen = recnn__params_l2(t->ps, t->nps, (float)t->lambda_n);
+        return recnn__optim_step(t->opt);
+    }
     if ((st = recnn__masked_forward(s->dec, h, x, t->y)))
         return st;
     if (s->f != RECNN__ACT_IDENTITY)
         recnn__act_forward(s->f, s->fa, 1, nnz, t->y, t->y);
     /* d/dy of (1/nnz) sum (y - t)^2: the objective per rating */
-    *sse = recnn__loss_mse(nnz, t->y, tgt, NULL, (float)(1.0 / (double)nnz), t->gy) *
-           (double)nnz;
+    *sse = recnn__loss_mse(nnz, t->y, tgt, NULL, scale, t->gy) * (double)nnz;
     if (s->f != RECNN__ACT_IDENTITY)
         recnn__act_backward(s->f, s->fa, 1, nnz, t->y, t->gy, t->gy);
-    if ((st = recnn__masked_backward(s->dec, h, x, t->gy, t->gh)))
+    if ((st = recnn__masked_backward_t(s->dec, h, x, xt, t->gy, t->gh)))
         return st;
     recnn__act_backward(s->g, s->ga, x->n, s->k, h, t->gh, t->gh);
-    if ((st = recnn__sparse_backward(s->enc, x, t->gh)))
+    if ((st = recnn__sparse_backward_t(s->enc, x, xt, t->gh)))
         return st;
     if (t->lambda_n > 0)
         t->last_pen = recnn__params_l2(t->ps, t->nps, (float)t->lambda_n);
@@ -553,12 +569,16 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
         t.nps += recnn__layer_params(s->dec, t.ps + t.nps, 8 - t.nps);
         t.gh = recnn__alloc((size_t)max_batch, (size_t)s->k * sizeof(float));
         t.hb = full ? NULL : recnn__alloc((size_t)max_batch, (size_t)s->k * sizeof(float));
-        t.y = recnn__alloc((size_t)t.max_nnz, sizeof(float));
+        /* outputs are kept only for a non-identity f (the fused identity
+         * path goes straight to their gradient) */
+        const int need_y = s->f != RECNN__ACT_IDENTITY;
+        t.y = need_y ? recnn__alloc((size_t)t.max_nnz, sizeof(float)) : NULL;
         t.gy = recnn__alloc((size_t)t.max_nnz, sizeof(float));
         int need_tgt = !full || s->out_map[0] != 0.0f || s->out_map[1] != 1.0f;
         t.tgt = need_tgt ? recnn__alloc((size_t)t.max_nnz, sizeof(float)) : NULL;
         perm = full ? NULL : recnn__alloc((size_t)n_rows, sizeof *perm);
-        if (!t.gh || (!full && (!t.hb || !perm)) || !t.y || !t.gy || (need_tgt && !t.tgt))
+        if (!t.gh || (!full && (!t.hb || !perm)) || (need_y && !t.y) || !t.gy ||
+            (need_tgt && !t.tgt))
             st = recnn__fail(RECNN_E_NOMEM,
                              "autorec: out of memory for training buffers (%lld ratings "
                              "per step)",
@@ -572,6 +592,8 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
     if (st == RECNN_OK && perm)
         for (int64_t r = 0; r < n_rows; r++)
             perm[r] = (int32_t)r;
+    if (st == RECNN_OK && full)
+        st = recnn__csrt_build(&t.rows, s->n_cols, &t.rows_t);
     /* codes of the initial weights: the full batch's first forward */
     if (st == RECNN_OK)
         st = encode_all(&t);
@@ -616,6 +638,7 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
          * next full-batch step's forward pass */
         if ((st = encode_all(&t)))
             break;
+        m->train_seconds = recnn__now() - t0;
         double vr = recnn__valid_rmse(m, valid);
         double secs = recnn__now() - t0;
         int stop = recnn__fit_epoch(m, (int)epoch, objective(&t, sse, full), vr, "rmse", 1,
@@ -626,6 +649,7 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
             break;
     }
     recnn__optim_free(t.opt);
+    recnn__csrt_free(&t.rows_t);
     recnn__free(t.gh);
     recnn__free(t.hb);
     recnn__free(t.y);

@@ -508,6 +508,8 @@ int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_
                      double seconds)
 {
     int improved = 0;
+    const double train_seconds = m->train_seconds > 0 ? m->train_seconds : seconds;
+    m->train_seconds = 0;
     if (!isnan(valid_metric) && patience >= 0) {
         if (isnan(m->best_metric) || (lower_better ? valid_metric < m->best_metric
                                                    : valid_metric > m->best_metric)) {
@@ -526,8 +528,9 @@ int recnn__fit_epoch(recnn_model *m, int epoch, double train_loss, double valid_
     }
     int stop = 0;
     if (m->progress) {
-        recnn_progress p = {sizeof p, epoch, train_loss, valid_metric,
-                            metric_name ? metric_name : "", seconds, improved};
+        recnn_progress p = {sizeof p,  epoch,    train_loss,   valid_metric,
+                            metric_name ? metric_name : "", seconds, improved,
+                            train_seconds};
         stop = m->progress(&p, m->progress_data) != 0;
     }
     if (patience > 0 && m->bad_epochs >= patience)

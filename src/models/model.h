@@ -96,6 +96,8 @@ struct recnn_model {
     void *snapshot;              /* copy of tensors at the best epoch */
     size_t snapshot_bytes;
     int fit_error;               /* set by recnn__fit_epoch when it failed */
+    double train_seconds;        /* set by fit before recnn__fit_epoch: the epoch's
+                                  * training pass alone (0: not timed apart) */
 };
 
 /* Registry (registry.c): every model file defines one vtable

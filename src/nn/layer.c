@@ -389,9 +389,272 @@ static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, co
 
 /* ---- linear: dense path ------------------------------------------------- */
 
+/* Tiny layers (NCF towers: 16x8, 8x4, 20x1) by direct loops: for these a
+ * sgemm call costs more in dispatch and packing than its arithmetic, and
+ * the bias was a memcpy call per row.  The common widths are compiled as
+ * constants (the loop over the outputs becomes one vector operation);
+ * each kernel is compiled per CPU (RECNN__CLONES).  The summation order
+ * is fixed for a given machine. */
+#define LINEAR_SMALL(in, outd) ((in) * (outd) <= 2048)
+
+/* GNU vector types for the tiny kernels (unaligned loads/stores through
+ * memcpy); compiled as AVX in the x86-64-v3 clone, as SSE pairs else. */
+typedef float lv8 __attribute__((vector_size(32)));
+typedef float lv4 __attribute__((vector_size(16)));
+#define LD8(p) __extension__({ lv8 v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define ST8(p, v) do { lv8 v_ = (v); memcpy((p), &v_, sizeof v_); } while (0)
+#define LD4(p) __extension__({ lv4 v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define ST4(p, v) do { lv4 v_ = (v); memcpy((p), &v_, sizeof v_); } while (0)
+
+/* C[n x N] = bias + A[n x K] B[K x N], N = 4, 8 or 16 (bias may be NULL):
+ * four rows at a time in registers (independent multiply-add chains, each
+ * row of B loaded once per four rows). */
+#define SMALL_MM(NAME, VT, LD, ST, W)                                                      \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int64_t n, int64_t K, const float *A, const float *B, const float *bias, float *C) \
+    {                                                                                      \
+        const int V = (W) / (int)(sizeof(VT) / sizeof(float));                            \
+        VT b0[2] = {{0}, {0}};                                                             \
+        _Pragma("GCC unroll 8") for (int v = 0; bias && v < V; v++)                                                \
+            b0[v] = LD(bias + v * (int)(sizeof(VT) / sizeof(float)));                      \
+        const int L = (int)(sizeof(VT) / sizeof(float));                                   \
+        int64_t r = 0;                                                                     \
+        for (; r + 4 <= n; r += 4) {                                                       \
+            VT c[4][2];                                                                    \
+            _Pragma("GCC unroll 8") for (int j = 0; j < 4; j++)                                                    \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    c[j][v] = b0[v];                                                       \
+            for (int64_t k = 0; k < K; k++) {                                              \
+                VT w[2];                                                                   \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    w[v] = LD(B + k * (W) + v * L);                                        \
+                _Pragma("GCC unroll 8") for (int j = 0; j < 4; j++) {                                              \
+                    const float a = A[(r + j) * K + k];                                    \
+                    _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                            \
+                        c[j][v] += a * w[v];                                               \
+                }                                                                          \
+            }                                                                              \
+            _Pragma("GCC unroll 8") for (int j = 0; j < 4; j++)                                                    \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    ST(C + (r + j) * (W) + v * L, c[j][v]);                                \
+        }                                                                                  \
+        for (; r < n; r++) {                                                               \
+            VT c[2] = {b0[0], b0[1]};                                                      \
+            for (int64_t k = 0; k < K; k++) {                                              \
+                const float a = A[r * K + k];                                              \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    c[v] += a * LD(B + k * (W) + v * L);                                   \
+            }                                                                              \
+            _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                    \
+                ST(C + r * (W) + v * L, c[v]);                                             \
+        }                                                                                  \
+    }
+SMALL_MM(mm4, lv4, LD4, ST4, 4)
+SMALL_MM(mm8, lv8, LD8, ST8, 8)
+SMALL_MM(mm16, lv8, LD8, ST8, 16)
+
+/* dW[K x N] += X^T[K x n] G[n x N], N = 4, 8 or 16: four rows of dW at a
+ * time held in registers over all n rows (no store per row). */
+#define SMALL_XTG(NAME, VT, LD, ST, W)                                                     \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int64_t n, int64_t K, const float *X, const float *G, float *dW)                   \
+    {                                                                                      \
+        const int L = (int)(sizeof(VT) / sizeof(float)), V = (W) / L;                      \
+        int64_t k0 = 0;                                                                    \
+        for (; k0 + 4 <= K; k0 += 4) {                                                     \
+            VT c[4][2];                                                                    \
+            _Pragma("GCC unroll 8") for (int j = 0; j < 4; j++)                                                    \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    c[j][v] = LD(dW + (k0 + j) * (W) + v * L);                             \
+            for (int64_t r = 0; r < n; r++) {                                              \
+                VT g[2];                                                                   \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    g[v] = LD(G + r * (W) + v * L);                                        \
+                _Pragma("GCC unroll 8") for (int j = 0; j < 4; j++) {                                              \
+                    const float xv = X[r * K + k0 + j];                                    \
+                    _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                            \
+                        c[j][v] += xv * g[v];                                              \
+                }                                                                          \
+            }                                                                              \
+            _Pragma("GCC unroll 8") for (int j = 0; j < 4; j++)                                                    \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    ST(dW + (k0 + j) * (W) + v * L, c[j][v]);                              \
+        }                                                                                  \
+        for (; k0 < K; k0++) {                                                             \
+            VT c[2];                                                                       \
+            _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                    \
+                c[v] = LD(dW + k0 * (W) + v * L);                                          \
+            for (int64_t r = 0; r < n; r++) {                                              \
+                const float xv = X[r * K + k0];                                            \
+                _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                \
+                    c[v] += xv * LD(G + r * (W) + v * L);                                  \
+            }                                                                              \
+            _Pragma("GCC unroll 8") for (int v = 0; v < V; v++)                                                    \
+                ST(dW + k0 * (W) + v * L, c[v]);                                           \
+        }                                                                                  \
+    }
+SMALL_XTG(xtg4, lv4, LD4, ST4, 4)
+SMALL_XTG(xtg8, lv8, LD8, ST8, 8)
+SMALL_XTG(xtg16, lv8, LD8, ST8, 16)
+
+RECNN__CLONES static void k_linear_small_fwd(int64_t n, int64_t in, int64_t outd,
+                                             const float *x, const float *W,
+                                             const float *b, float *y)
+{
+    if (outd == 1) {
+        const float b0 = b ? b[0] : 0.0f;
+        for (int64_t r = 0; r < n; r++) {
+            const float *xr = x + r * in;
+            float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+            for (int64_t k = 0; k < in; k++)
+                s += xr[k] * W[k];
+            y[r] = b0 + s;
+        }
+        return;
+    }
+    switch (outd) {
+    case 4: mm4(n, in, x, W, b, y); return;
+    case 8: mm8(n, in, x, W, b, y); return;
+    case 16: mm16(n, in, x, W, b, y); return;
+    default: break;
+    }
+    for (int64_t r = 0; r < n; r++) {
+        const float *xr = x + r * in;
+        float *yr = y + r * outd;
+#pragma omp simd
+        for (int64_t o = 0; o < outd; o++)
+            yr[o] = b ? b[o] : 0.0f;
+        for (int64_t k = 0; k < in; k++) {
+            const float xv = xr[k], *wk = W + k * outd;
+#pragma omp simd
+            for (int64_t o = 0; o < outd; o++)
+                yr[o] += xv * wk[o];
+        }
+    }
+}
+
+/* dW += x^T gy, db += colsum(gy), gx = gy W^T (gx, db may be NULL). */
+RECNN__CLONES static void k_linear_small_bwd(int64_t n, int64_t in, int64_t outd,
+                                             const float *x, const float *gy,
+                                             const float *W, float *dW, float *db,
+                                             float *gx)
+{
+    if (outd == 1) {
+        float sb = 0.0f;
+        for (int64_t r = 0; r < n; r++)
+            sb += gy[r];
+        /* dW[k] += sum_r x[r][k] gy[r]: eight (then four) columns at a
+         * time in registers, two accumulators for even and odd rows */
+        int64_t k0 = 0;
+        for (; k0 + 8 <= in; k0 += 8) {
+            lv8 c0 = LD8(dW + k0), c1 = c0 - c0;
+            int64_t r = 0;
+            for (; r + 2 <= n; r += 2) {
+                c0 += gy[r] * LD8(x + r * in + k0);
+                c1 += gy[r + 1] * LD8(x + (r + 1) * in + k0);
+            }
+            if (r < n)
+                c0 += gy[r] * LD8(x + r * in + k0);
+            ST8(dW + k0, c0 + c1);
+        }
+        for (; k0 + 4 <= in; k0 += 4) {
+            lv4 c0 = LD4(dW + k0), c1 = c0 - c0;
+            int64_t r = 0;
+            for (; r + 2 <= n; r += 2) {
+                c0 += gy[r] * LD4(x + r * in + k0);
+                c1 += gy[r + 1] * LD4(x + (r + 1) * in + k0);
+            }
+            if (r < n)
+                c0 += gy[r] * LD4(x + r * in + k0);
+            ST4(dW + k0, c0 + c1);
+        }
+        for (; k0 < in; k0++) {
+            float c = 0.0f;
+            for (int64_t r = 0; r < n; r++)
+                c += gy[r] * x[r * in + k0];
+            dW[k0] += c;
+        }
+        if (gx)
+            for (int64_t r = 0; r < n; r++) {
+                const float g = gy[r];
+                float *gxr = gx + r * in;
+#pragma omp simd
+                for (int64_t k = 0; k < in; k++)
+                    gxr[k] = g * W[k];
+            }
+        if (db)
+            db[0] += sb;
+        return;
+    }
+    switch (outd) {
+    case 4: xtg4(n, in, x, gy, dW); break;
+    case 8: xtg8(n, in, x, gy, dW); break;
+    case 16: xtg16(n, in, x, gy, dW); break;
+    default:
+        for (int64_t r = 0; r < n; r++)
+            for (int64_t k = 0; k < in; k++) {
+                const float xv = x[r * in + k];
+#pragma omp simd
+                for (int64_t o = 0; o < outd; o++)
+                    dW[k * outd + o] += xv * gy[r * outd + o];
+            }
+        break;
+    }
+    if (db) {
+        if (outd == 4 || outd == 8 || outd == 16) { /* column sums in registers */
+            lv4 c[4];
+            const int V = (int)outd / 4;
+            _Pragma("GCC unroll 4") for (int v = 0; v < 4; v++)
+                c[v] = v < V ? LD4(db + 4 * v) : c[0] - c[0];
+            for (int64_t r = 0; r < n; r++)
+                _Pragma("GCC unroll 4") for (int v = 0; v < 4; v++)
+                    if (v < V)
+                        c[v] += LD4(gy + r * outd + 4 * v);
+            _Pragma("GCC unroll 4") for (int v = 0; v < 4; v++)
+                if (v < V)
+                    ST4(db + 4 * v, c[v]);
+        } else {
+            for (int64_t r = 0; r < n; r++)
+#pragma omp simd
+                for (int64_t o = 0; o < outd; o++)
+                    db[o] += gy[r * outd + o];
+        }
+    }
+    if (!gx)
+        return;
+    float Wt[2048]; /* W transposed: row o = the weights into unit o */
+    for (int64_t k = 0; k < in; k++)
+        for (int64_t o = 0; o < outd; o++)
+            Wt[o * in + k] = W[k * outd + o];
+    switch (in) { /* gx = gy Wt: the forward kernel with the roles swapped */
+    case 4: mm4(n, outd, gy, Wt, NULL, gx); return;
+    case 8: mm8(n, outd, gy, Wt, NULL, gx); return;
+    case 16: mm16(n, outd, gy, Wt, NULL, gx); return;
+    default: break;
+    }
+    for (int64_t r = 0; r < n; r++) {
+        const float *gr = gy + r * outd;
+        float *gxr = gx + r * in;
+#pragma omp simd
+        for (int64_t k = 0; k < in; k++)
+            gxr[k] = 0.0f;
+        for (int64_t o = 0; o < outd; o++) {
+            const float g = gr[o], *wo = Wt + o * in;
+#pragma omp simd
+            for (int64_t k = 0; k < in; k++)
+                gxr[k] += g * wo[k];
+        }
+    }
+}
+
 static void linear_forward(recnn__layer *l, int64_t n, const float *x, float *y)
 {
     int64_t in = l->in_dim, outd = l->out_dim;
+    if (!l->wt && LINEAR_SMALL(in, outd)) {
+        k_linear_small_fwd(n, in, outd, x, l->pw->w, l->pb ? l->pb->w : NULL, y);
+        return;
+    }
     float beta = 0.0f;
     if (l->pb) {
         for (int64_t r = 0; r < n; r++)
@@ -420,6 +683,13 @@ static void linear_backward(recnn__layer *l, int64_t n, const float *x, const fl
     }
     const float *W = l->pw->w;
     float *dW = l->pw->g;
+    if (!l->wt && LINEAR_SMALL(in, outd)) {
+        k_linear_small_bwd(n, in, outd, x, gy, W, dW, l->pb ? l->pb->g : NULL, gx);
+        recnn__param_touch_all(l->pw);
+        if (l->pb)
+            recnn__param_touch_all(l->pb);
+        return;
+    }
     if (!l->wt)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)in, (blasint)outd,
                     (blasint)n, 1.0f, x, (blasint)in, gy, (blasint)outd, 1.0f, dW,
@@ -638,16 +908,9 @@ static int64_t slice_width(int64_t units, int nt)
 
 /* ---- sparse kernels ------------------------------------------------------
  * The inner loops of the sparse-input and masked passes, one call per row
- * or column slice.  On x86-64 with GNU C they are compiled twice (AVX2 and
- * baseline) and the loader picks the version for the CPU (target_clones),
- * so a default build still uses 8-wide vectors where it can.  Element-wise
- * kernels give the same bits in both versions; the masked dot products sum
- * in vector-width order (deterministic on a given machine). */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(RECNN_NO_CLONES)
-#define RECNN__CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define RECNN__CLONES
-#endif
+ * or column slice, compiled per CPU (RECNN__CLONES, nn.h).  Element-wise
+ * kernels give the same bits in every version; the masked dot products
+ * sum in vector-width order (deterministic on a given machine). */
 
 /* yr = bias + sum_k v_k W[idx_k] over entries k0..k1 */
 RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, int64_t U,
@@ -781,6 +1044,53 @@ RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t 
     }
 }
 
+/* d += sum_t c_t G[row_t] over a column's entries t .. end-1 (rows of G
+ * are D long), where c_t = coef[pos_t] (1 when coef is NULL): one weight
+ * row's gradient, gathered (the transposed form of the two scatter
+ * kernels above).  (Column slices sized for L2 were tried: slower here,
+ * the hardware prefetcher already streams the 2 KiB rows.) */
+RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
+                                   const int32_t *row, const int64_t *pos,
+                                   const float *coef, int64_t t, int64_t end)
+{
+    for (; t + 4 <= end; t += 4) {
+        const float q0 = coef ? coef[pos[t]] : 1.0f, q1 = coef ? coef[pos[t + 1]] : 1.0f;
+        const float q2 = coef ? coef[pos[t + 2]] : 1.0f, q3 = coef ? coef[pos[t + 3]] : 1.0f;
+        const float *restrict g0 = G + (int64_t)row[t] * D;
+        const float *restrict g1 = G + (int64_t)row[t + 1] * D;
+        const float *restrict g2 = G + (int64_t)row[t + 2] * D;
+        const float *restrict g3 = G + (int64_t)row[t + 3] * D;
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            d[u] += (q0 * g0[u] + q1 * g1[u]) + (q2 * g2[u] + q3 * g3[u]);
+    }
+    for (; t < end; t++) {
+        const float q = coef ? coef[pos[t]] : 1.0f;
+        const float *restrict g = G + (int64_t)row[t] * D;
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            d[u] += q * g[u];
+    }
+}
+
+/* The transpose must describe this batch: checked in O(1) (its builder
+ * validated the columns). */
+static int check_csrt(const recnn__csr *x, const recnn__csrt *t, int64_t dim,
+                      const char *what)
+{
+    if (x->sel || t->n_cols != dim || !t->ptr || t->ptr[dim] != recnn__csr_nnz(x))
+        return recnn__fail(RECNN_E_INVALID, "%s: the transpose does not match the batch",
+                           what);
+    return RECNN_OK;
+}
+
+/* Rows of a column-gathered gradient: enough work per thread to pay for
+ * the team, else one thread. */
+static int gather_threads(int64_t nnz, int64_t D)
+{
+    return nnz * D < 65536 ? 1 : recnn__threads();
+}
+
 int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
 {
     if (!l || l->kind != RECNN__L_LINEAR || l->wt)
@@ -805,11 +1115,19 @@ int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
 
 int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy)
 {
+    return recnn__sparse_backward_t(l, x, NULL, gy);
+}
+
+int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__csrt *xt,
+                             const float *gy)
+{
     if (!l || l->kind != RECNN__L_LINEAR || l->wt)
         return recnn__fail(RECNN_E_INVALID,
                            "sparse backward: needs a linear layer with W [in x out]");
     int st = check_csr(l, x, l->in_dim, "sparse backward");
     if (st)
+        return st;
+    if (xt && (st = check_csrt(x, xt, l->in_dim, "sparse backward")))
         return st;
     if (x->n > 0 && !gy)
         return recnn__fail(RECNN_E_INVALID, "sparse backward: NULL gradient");
@@ -817,21 +1135,46 @@ int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy
     float *dW = l->pw->g;
     int64_t n = x->n;
     recnn__param *pw = l->pw;
-    for (int64_t r = 0; r < n; r++) {
-        int64_t s = x->sel ? x->sel[r] : r;
-        for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++)
-            recnn__param_touch(pw, x->idx[k]);
-    }
-    int64_t nnz = recnn__csr_nnz(x);
-    int nt = slice_threads(U, (nnz + n) * U);
-    int64_t sw = slice_width(U, nt), ns = (U + sw - 1) / sw;
-    /* the bias gradient (column sums of gy) is folded into the same
-     * slices: no BLAS call, one parallel region per backward */
     float *db = l->pb ? l->pb->g : NULL;
+    int64_t nnz = recnn__csr_nnz(x);
+    if (xt) {
+        for (int64_t c = 0; c < xt->n_cols; c++)
+            if (xt->ptr[c + 1] > xt->ptr[c])
+                recnn__param_touch(pw, c);
+        const float *val = x->val ? x->val + (n > 0 ? x->ptr[0] : 0) : NULL;
+        int64_t nc = xt->n_cols;
+#pragma omp parallel num_threads(gather_threads(nnz + n, U))
+        {
+#pragma omp for schedule(dynamic, 16) nowait
+            for (int64_t c = 0; c < nc; c++)
+                k_gather(dW + c * U, U, gy, xt->row, xt->pos, val, xt->ptr[c],
+                         xt->ptr[c + 1]);
+            /* the bias gradient: column sums of gy, in slices of 64 */
+            if (db) {
+#pragma omp for schedule(dynamic, 1)
+                for (int64_t c0 = 0; c0 < U; c0 += 64) {
+                    int64_t c1 = c0 + 64 < U ? c0 + 64 : U;
+                    for (int64_t r = 0; r < n; r++)
+                        for (int64_t u = c0; u < c1; u++)
+                            db[u] += gy[r * U + u];
+                }
+            }
+        }
+    } else {
+        for (int64_t r = 0; r < n; r++) {
+            int64_t s = x->sel ? x->sel[r] : r;
+            for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++)
+                recnn__param_touch(pw, x->idx[k]);
+        }
+        int nt = slice_threads(U, (nnz + n) * U);
+        int64_t sw = slice_width(U, nt), ns = (U + sw - 1) / sw;
+        /* the bias gradient (column sums of gy) is folded into the same
+         * slices: no BLAS call, one parallel region per backward */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (int64_t sl = 0; sl < ns; sl++) {
-        int64_t c0 = sl * sw, c1 = c0 + sw < U ? c0 + sw : U;
-        k_sparse_scatter(x, gy, U, dW, db, c0, c1);
+        for (int64_t sl = 0; sl < ns; sl++) {
+            int64_t c0 = sl * sw, c1 = c0 + sw < U ? c0 + sw : U;
+            k_sparse_scatter(x, gy, U, dW, db, c0, c1);
+        }
     }
     if (l->pb && n > 0)
         recnn__param_touch_all(l->pb);
@@ -868,11 +1211,19 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
 int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *pos,
                            const float *gy, float *gh)
 {
+    return recnn__masked_backward_t(l, h, pos, NULL, gy, gh);
+}
+
+int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *pos,
+                             const recnn__csrt *pt, const float *gy, float *gh)
+{
     if (!l || l->kind != RECNN__L_LINEAR || !l->wt)
         return recnn__fail(RECNN_E_INVALID,
                            "masked backward: needs a linear layer with W [out x in]");
     int st = check_csr(l, pos, l->out_dim, "masked backward");
     if (st)
+        return st;
+    if (pt && (st = check_csrt(pos, pt, l->out_dim, "masked backward")))
         return st;
     if (pos->n > 0 && (!h || !gy))
         return recnn__fail(RECNN_E_INVALID, "masked backward: NULL argument");
@@ -890,6 +1241,27 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
         }
     }
     recnn__param *pw = l->pw, *pb = l->pb;
+    if (pt) {
+        int64_t nc = pt->n_cols;
+        for (int64_t j = 0; j < nc; j++)
+            if (pt->ptr[j + 1] > pt->ptr[j]) {
+                recnn__param_touch(pw, j);
+                if (pb)
+                    recnn__param_touch(pb, j);
+            }
+        float *db = pb ? pb->g : NULL;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(gather_threads(nnz, D))
+        for (int64_t j = 0; j < nc; j++) {
+            k_gather(dW + j * D, D, h, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1]);
+            if (db) {
+                float sb = 0.0f;
+                for (int64_t t = pt->ptr[j]; t < pt->ptr[j + 1]; t++)
+                    sb += gy[pt->pos[t]];
+                db[j] += sb;
+            }
+        }
+        return RECNN_OK;
+    }
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
         const float *gr = gy + off[r];
@@ -910,6 +1282,92 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
         k_masked_scatter(pos, off, gy, h, D, dW, c0, c1);
     }
     return RECNN_OK;
+}
+
+/* For row r of a fused masked MSE: g = sum_t gy[t] W[idx_k] with
+ * gy[t] = s2 (h . W[idx_k] + b - tr[t]); the dot products are those of
+ * k_masked_row (same bits as the unfused forward). */
+RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restrict hr,
+                                           int64_t D, const float *W, const float *bias,
+                                           const int32_t *idx, int64_t k, int64_t end,
+                                           const float *tr, float s2, float *gyr)
+{
+    int64_t t = 0;
+    memset(g, 0, (size_t)D * sizeof(float));
+    for (; k + 4 <= end; k += 4, t += 4) {
+        const int64_t j0 = idx[k], j1 = idx[k + 1], j2 = idx[k + 2], j3 = idx[k + 3];
+        const float *restrict w0 = W + j0 * D, *restrict w1 = W + j1 * D;
+        const float *restrict w2 = W + j2 * D, *restrict w3 = W + j3 * D;
+        float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+        for (int64_t u = 0; u < D; u++) {
+            a0 += hr[u] * w0[u];
+            a1 += hr[u] * w1[u];
+            a2 += hr[u] * w2[u];
+            a3 += hr[u] * w3[u];
+        }
+        const float c0 = s2 * ((a0 + (bias ? bias[j0] : 0.0f)) - tr[t]);
+        const float c1 = s2 * ((a1 + (bias ? bias[j1] : 0.0f)) - tr[t + 1]);
+        const float c2 = s2 * ((a2 + (bias ? bias[j2] : 0.0f)) - tr[t + 2]);
+        const float c3 = s2 * ((a3 + (bias ? bias[j3] : 0.0f)) - tr[t + 3]);
+        gyr[t] = c0;
+        gyr[t + 1] = c1;
+        gyr[t + 2] = c2;
+        gyr[t + 3] = c3;
+        /* the four rows are still in L1 */
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+    }
+    for (; k < end; k++, t++) {
+        const int64_t j = idx[k];
+        const float *restrict w = W + j * D;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t u = 0; u < D; u++)
+            acc += hr[u] * w[u];
+        const float c = s2 * ((acc + (bias ? bias[j] : 0.0f)) - tr[t]);
+        gyr[t] = c;
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            g[u] += c * w[u];
+    }
+}
+
+int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
+                        const recnn__csrt *pt, const float *target, float scale, float *gy,
+                        float *gh, double *loss)
+{
+    if (!l || l->kind != RECNN__L_LINEAR || !l->wt)
+        return recnn__fail(RECNN_E_INVALID,
+                           "masked mse: needs a linear layer with W [out x in]");
+    int st = check_csr(l, pos, l->out_dim, "masked mse");
+    if (st)
+        return st;
+    if (pos->n > 0 && (!h || !target || !gy || !gh || !loss))
+        return recnn__fail(RECNN_E_INVALID, "masked mse: NULL argument");
+    const int64_t D = l->in_dim;
+    const float *W = l->pw->w;
+    const float *bias = l->pb ? l->pb->w : NULL;
+    int64_t n = pos->n;
+    int64_t *off = l->off;
+    int64_t nnz = recnn__csr_offsets(pos, off);
+    const float s2 = 2.0f * scale;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
+    for (int64_t r = 0; r < n; r++) {
+        int64_t s = pos->sel ? pos->sel[r] : r;
+        k_masked_mse_row(gh + r * D, h + r * D, D, W, bias, pos->idx, pos->ptr[s],
+                         pos->ptr[s + 1], target + off[r], s2, gy + off[r]);
+    }
+    /* the loss from gy: (gy / 2 scale)^2 summed in batch order */
+    double sse = 0;
+    const double inv = scale != 0.0f ? 1.0 / (2.0 * (double)scale) : 0.0;
+    for (int64_t k = 0; k < nnz; k++) {
+        double e = (double)gy[k] * inv;
+        sse += e * e;
+    }
+    *loss = (double)scale * sse;
+    return recnn__masked_backward_t(l, h, pos, pt, gy, NULL);
 }
 
 /* ---- embedding ------------------------------------------------------------ */

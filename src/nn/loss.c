@@ -88,15 +88,29 @@ double recnn__loss_bce_logits(int64_t n, const float *z, const float *t,
     return scale * s;
 }
 
-double recnn__penalty_l2(int64_t n, const float *w, float lambda, float *grad)
+/* Vector lanes of doubles (the order depends on the vector width only:
+ * bits are fixed on a given machine). */
+RECNN__CLONES static double sumsq_grad(int64_t n, const float *restrict w, float lambda,
+                                       float *restrict grad)
 {
     double s = 0;
-    for (int64_t k = 0; k < n; k++) {
-        s += (double)w[k] * w[k];
-        if (grad)
+    if (grad) {
+#pragma omp simd reduction(+ : s)
+        for (int64_t k = 0; k < n; k++) {
+            s += (double)w[k] * w[k];
             grad[k] += lambda * w[k];
+        }
+    } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t k = 0; k < n; k++)
+            s += (double)w[k] * w[k];
     }
-    return 0.5 * lambda * s;
+    return s;
+}
+
+double recnn__penalty_l2(int64_t n, const float *w, float lambda, float *grad)
+{
+    return 0.5 * lambda * sumsq_grad(n, w, lambda, grad);
 }
 
 double recnn__penalty_elastic(int64_t n, const float *w, float lambda, float l1, float *grad)

@@ -36,6 +36,17 @@
 
 #include "../core/core.h"
 
+/* Hot element-wise and sparse kernels are compiled twice on x86-64 with
+ * GNU C (AVX2 and baseline) and the loader picks the version for the CPU
+ * (target_clones), so a portable build still uses 8-wide vectors.  The
+ * build uses -std=c11, hence -ffp-contract=off: both versions perform the
+ * same IEEE operations, and element-wise kernels give the same bits. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(RECNN_NO_CLONES)
+#define RECNN__CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define RECNN__CLONES
+#endif
+
 /* ---- sparse batches ---------------------------------------------------- */
 
 /* A batch of n sparse rows in CSR form, borrowed (never freed here).
@@ -51,6 +62,25 @@ typedef struct recnn__csr {
     const float *val;
     const int32_t *sel;
 } recnn__csr;
+
+/* The transpose of a batch with sel == NULL (consecutive CSR rows): its
+ * entries grouped by column.  Column c's entries are ptr[c] .. ptr[c+1]-1
+ * of row (the batch row) and pos (the entry's position in batch order:
+ * its index minus the batch's ptr[0]); rows increase within a column.
+ * Given one, the backward passes gather each weight row's gradient in one
+ * place instead of scattering into it: one write per row, no two threads
+ * on one row, and a summation order that does not depend on the thread
+ * count.  Owns its arrays (recnn__csrt_free). */
+typedef struct recnn__csrt {
+    int64_t n_cols;
+    int64_t *ptr; /* n_cols + 1 */
+    int32_t *row; /* nnz */
+    int64_t *pos; /* nnz */
+} recnn__csrt;
+
+/* Builds t for x (x->sel must be NULL; columns in [0, n_cols)). */
+int recnn__csrt_build(const recnn__csr *x, int64_t n_cols, recnn__csrt *t);
+void recnn__csrt_free(recnn__csrt *t); /* accepts a zeroed t */
 
 /* Entries in the batch (sum of the n rows' lengths). */
 int64_t recnn__csr_nnz(const recnn__csr *x);
@@ -130,6 +160,35 @@ int recnn__act_from_name(const char *name);
 const char *recnn__act_name(int act);
 /* Default alpha for an activation (leaky 0.01, elu 1, else 0). */
 float recnn__act_default_alpha(int act);
+
+/* e^x to about 2 ulp for x in [-87, 88] (clamped outside; NaN stays NaN):
+ * Cody-Waite range reduction and the Cephes polynomial, in plain
+ * arithmetic so that loops over it vectorise (libm's expf does not). */
+static inline float recnn__expf(float x)
+{
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    /* n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer */
+    const float big = 12582912.0f;
+    float n = (x * 1.44269504088896341f + big) - big;
+    float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = (p * r) * r + r + 1.0f;
+    /* times 2^n through the exponent bits (n in [-126, 127]) */
+    union {
+        int32_t i;
+        float f;
+    } sc;
+    sc.i = ((int32_t)n + 127) << 23;
+    return p * sc.f;
+}
+
+/* The logistic function through recnn__expf (saturates cleanly). */
+static inline float recnn__sigmoidf(float x) { return 1.0f / (1.0f + recnn__expf(-x)); }
 
 /* y = f(x) over n rows of dim (y may equal x: in place). */
 void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const float *x,
@@ -286,6 +345,9 @@ int recnn__layer_backward(recnn__layer *l, int64_t n, const float *x, const floa
  * db += sum_r gy[r].  The input gradient is not computed (data). */
 int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y);
 int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy);
+/* The same with the batch's transpose (xt built from x; NULL = scatter). */
+int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__csrt *xt,
+                             const float *gy);
 
 /* Masked LINEAR (wt = 1): for batch row r (pos->n rows) and each of its
  * positions j (pos->idx, values ignored), y[k] = h[r] . W[j] + b[j] with k
@@ -296,6 +358,21 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
                           float *y);
 int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *pos,
                            const float *gy, float *gh);
+/* The same with the transpose of pos (NULL = scatter). */
+int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *pos,
+                             const recnn__csrt *pt, const float *gy, float *gh);
+
+/* Masked LINEAR output with identity activation and squared error,
+ * forward and backward fused: one pass over the W rows of the batch's
+ * positions instead of two.  With y[k] as recnn__masked_forward and
+ * target[k] in the same (batch) order: writes gy[k] = 2 scale (y[k] -
+ * target[k]), overwrites gh (n x in) = sum_k gy[k] W[j], then accumulates
+ * dW/db as recnn__masked_backward_t (pt may be NULL).  The loss,
+ * scale * sum_k (y[k] - target[k])^2, is returned through *loss, summed
+ * from gy in batch order (bits independent of the thread count). */
+int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
+                        const recnn__csrt *pt, const float *target, float scale, float *gy,
+                        float *gh, double *loss);
 
 /* EMBEDDING: y[r] = E[ids[r]]; backward dE[ids[r]] += gy[r]. */
 int recnn__embedding_forward(recnn__layer *l, int64_t n, const int32_t *ids, float *y);

@@ -264,29 +264,36 @@ static void update(int kind, const coefs *c, int decay, int64_t i0, int64_t i1, 
             w[i] -= c->lr * mh / (sqrtf(vh) + c->eps);
         }
         break;
-    default: /* iRprop- */
-        for (int64_t i = i0; i < i1; i++) {
-            float gi = g[i] + (decay ? c->wd * w[i] : 0.0f);
-            float st = s1[i] > 0 ? s1[i] : c->sinit;
-            float pr = gi * s2[i];
-            if (pr > 0) {
-                st = st * c->ep;
-                if (st > c->smax)
-                    st = c->smax;
-            } else if (pr < 0) {
-                st = st * c->em;
-                if (st < c->smin)
-                    st = c->smin;
-                gi = 0.0f;
-            }
-            if (gi > 0)
-                w[i] -= st;
-            else if (gi < 0)
-                w[i] += st;
-            s1[i] = st;
-            s2[i] = gi;
-        }
+    default: /* iRprop-: rprop_run */
         break;
+    }
+}
+
+/* iRprop- over [i0, i1): the step grows (x eta+) while the gradient keeps
+ * its sign and shrinks (x eta-) when it flips, and a flip skips the move
+ * and forgets the gradient.  Written without branches so that it
+ * vectorises (per-CPU clones); element-wise, so the bits do not depend on
+ * the vector width.  s1 = step (0 = not yet set), s2 = last gradient. */
+RECNN__CLONES static void rprop_run(const coefs *c, int decay, int64_t i0, int64_t i1,
+                                    float *restrict w, const float *restrict g,
+                                    float *restrict s1, float *restrict s2)
+{
+    const float wd = decay ? c->wd : 0.0f, ep = c->ep, em = c->em;
+    const float smin = c->smin, smax = c->smax, sinit = c->sinit;
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+        float gi = g[i] + wd * w[i];
+        float st = s1[i] > 0 ? s1[i] : sinit;
+        float pr = gi * s2[i];
+        float up = st * ep, dn = st * em;
+        up = up > smax ? smax : up;
+        dn = dn < smin ? smin : dn;
+        st = pr > 0 ? up : pr < 0 ? dn : st;
+        gi = pr < 0 ? 0.0f : gi;
+        float mv = gi > 0 ? st : gi < 0 ? -st : 0.0f;
+        w[i] -= mv;
+        s1[i] = st;
+        s2[i] = gi;
     }
 }
 
@@ -337,6 +344,8 @@ static inline void update_range(int kind, const coefs *c, int decay, int64_t i0,
 {
     if (kind == RECNN__OPT_ADAM)
         adam_run(c, decay, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);
+    else if (kind == RECNN__OPT_RPROP)
+        rprop_run(c, decay, i0, i1, w, g, s1, s2);
     else
         update(kind, c, decay, i0, i1, w, g, s1, s2);
 }

@@ -38,6 +38,56 @@ int64_t recnn__csr_gather(const recnn__csr *x, float *out)
     return k;
 }
 
+void recnn__csrt_free(recnn__csrt *t)
+{
+    if (!t)
+        return;
+    recnn__free(t->ptr);
+    recnn__free(t->row);
+    recnn__free(t->pos);
+    memset(t, 0, sizeof *t);
+}
+
+int recnn__csrt_build(const recnn__csr *x, int64_t n_cols, recnn__csrt *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!x || x->sel || n_cols < 0 || x->n < 0 || x->n > INT32_MAX ||
+        (x->n > 0 && (!x->ptr || !x->idx)))
+        return recnn__fail(RECNN_E_INVALID,
+                           "transpose: needs a batch of consecutive rows (sel == NULL)");
+    const int64_t base = x->n > 0 ? x->ptr[0] : 0, nnz = recnn__csr_nnz(x);
+    t->n_cols = n_cols;
+    t->ptr = recnn__calloc((size_t)n_cols + 1, sizeof *t->ptr);
+    t->row = recnn__alloc(nnz > 0 ? (size_t)nnz : 1, sizeof *t->row);
+    t->pos = recnn__alloc(nnz > 0 ? (size_t)nnz : 1, sizeof *t->pos);
+    if (!t->ptr || !t->row || !t->pos) {
+        recnn__csrt_free(t);
+        return recnn__fail(RECNN_E_NOMEM, "transpose: out of memory (%lld entries)",
+                           (long long)nnz);
+    }
+    for (int64_t k = base; k < base + nnz; k++) {
+        int32_t c = x->idx[k];
+        if (c < 0 || c >= n_cols) {
+            recnn__csrt_free(t);
+            return recnn__fail(RECNN_E_INVALID, "transpose: column %d outside [0, %lld)",
+                               (int)c, (long long)n_cols);
+        }
+        t->ptr[c + 1]++;
+    }
+    for (int64_t c = 0; c < n_cols; c++)
+        t->ptr[c + 1] += t->ptr[c];
+    /* counting sort: ptr[c] runs to the end of column c, then moves back */
+    for (int64_t r = 0; r < x->n; r++)
+        for (int64_t k = x->ptr[r]; k < x->ptr[r + 1]; k++) {
+            int64_t q = t->ptr[x->idx[k]]++;
+            t->row[q] = (int32_t)r;
+            t->pos[q] = k - base;
+        }
+    memmove(t->ptr + 1, t->ptr, (size_t)n_cols * sizeof *t->ptr);
+    t->ptr[0] = 0;
+    return RECNN_OK;
+}
+
 /* ---- parameters -------------------------------------------------------- */
 
 recnn__param recnn__param_make(const char *name, float *w, float *g, int64_t count,
@@ -136,14 +186,11 @@ float recnn__act_default_alpha(int act)
     return act == RECNN__ACT_LEAKY_RELU ? 0.01f : act == RECNN__ACT_ELU ? 1.0f : 0.0f;
 }
 
-static inline float sigmoidf(float x)
+RECNN__CLONES static void k_sigmoid(int64_t n, const float *x, float *y)
 {
-    if (x >= 0) {
-        float e = expf(-x);
-        return 1.0f / (1.0f + e);
-    }
-    float e = expf(x);
-    return e / (1.0f + e);
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++)
+        y[i] = recnn__sigmoidf(x[i]);
 }
 
 void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const float *x,
@@ -151,11 +198,16 @@ void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const floa
 {
     int64_t total = n * dim;
     switch (act) {
-    case RECNN__ACT_SIGMOID:
+    case RECNN__ACT_SIGMOID: {
+        /* blocks of 4096: vector-sized pieces for the team */
+        const int64_t blk = 4096, nb = (total + blk - 1) / blk;
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
-        for (int64_t i = 0; i < total; i++)
-            y[i] = sigmoidf(x[i]);
+        for (int64_t b = 0; b < nb; b++) {
+            int64_t i1 = (b + 1) * blk < total ? (b + 1) * blk : total;
+            k_sigmoid(i1 - b * blk, x + b * blk, y + b * blk);
+        }
         break;
+    }
     case RECNN__ACT_TANH:
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
         for (int64_t i = 0; i < total; i++)
