@@ -13,9 +13,14 @@ shuffled ratings.  With a summed loss the
 update of each touched row equals the per-rating SGD update summed over
 the batch.
 
-Formulation (--formulation, measured on this machine, docs/PERFORMANCE.md):
-  sparse (default): nn.Embedding(sparse=True) + torch.optim.SGD, so each
-          step touches only the batch's rows -- the fastest we found;
+Formulation (--formulation; all three compute the same update):
+  manual (default): no autograd: the batch's gradients written out by
+          hand (e * q_i - reg * p_u, ...) and applied with index_add_ on
+          the factor tables -- the fastest formulation on this machine
+          (ML-100K epoch, torch 1 thread, same run: see the docs of
+          bench/bench_mf.c and docs/models/mf.md);
+  sparse: nn.Embedding(sparse=True) + torch.optim.SGD (autograd), so each
+          step touches only the batch's rows;
   dense:  nn.Embedding (dense gradients) + torch.optim.SGD: every step
           writes the whole tables (much slower on large tables).
 Data (--dataset):
@@ -25,6 +30,10 @@ Data (--dataset):
   synthetic-10m: 200,000 users x 20,000 items, 10,000,000 ratings from a
           rank-10 model plus noise, rounded to 1..5; speed only
           (epoch_seconds, ratings_per_second); default 2 epochs.
+Speed figures: epoch_seconds (median epoch, wall), ratings_per_second,
+ratings_per_second_per_core (divided by the torch threads), and
+epoch_cpu_seconds / ratings_per_cpu_second (process CPU time of the
+median epoch: on a machine others load, the stable figure).
 Threads: budget 1 and 2 -> torch 1 + OpenBLAS 1.  No GEMM here (the work
 is small ATen gather/scatter kernels); a second torch thread was 10x
 slower on this shared 2-core machine (thread_sweep.py, ML-100K epoch:
@@ -50,7 +59,7 @@ def extra(p):
     p.add_argument("--reg-bias", type=float, default=0.1)
     p.add_argument("--init-std", type=float, default=0.05)
     p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--formulation", choices=["sparse", "dense"], default="sparse")
+    p.add_argument("--formulation", choices=["manual", "sparse", "dense"], default="manual")
     p.add_argument("--ratings", type=int, default=10_000_000)
 
 
@@ -84,11 +93,12 @@ def main():
     if a.factors <= 0:
         a.factors = 100 if a.dataset == "ml-100k" else 32
     mu = float(r.mean())
-    sparse = a.formulation == "sparse"
+    sparse = a.formulation != "dense"
     P = torch.nn.Embedding(nu, a.factors, sparse=sparse)
     Q = torch.nn.Embedding(ni, a.factors, sparse=sparse)
     BU = torch.nn.Embedding(nu, 1, sparse=sparse)
     BI = torch.nn.Embedding(ni, 1, sparse=sparse)
+    torch.set_grad_enabled(a.formulation != "manual")
     with torch.no_grad():
         P.weight.normal_(0, a.init_std)
         Q.weight.normal_(0, a.init_std)
@@ -110,14 +120,32 @@ def main():
         pred = np.clip(pred, 1.0, 5.0)
         return float(np.sqrt(np.mean((pred - rr) ** 2)))
 
+    Pw, Qw, BUw, BIw = P.weight.data, Q.weight.data, BU.weight.data[:, 0], BI.weight.data[:, 0]
+
+    def manual_step(bu, bi, br):
+        """The same step as the autograd formulations (summed loss, so
+        repeated rows add their gradients), written out by hand."""
+        pu, qi, bbu, bbi = Pw[bu], Qw[bi], BUw[bu], BIw[bi]
+        e = br - (mu + bbu + bbi + (pu * qi).sum(1))
+        ec = e.unsqueeze(1)
+        Pw.index_add_(0, bu, (ec * qi).sub_(pu, alpha=a.reg), alpha=a.lr)
+        Qw.index_add_(0, bi, (ec * pu).sub_(qi, alpha=a.reg), alpha=a.lr)
+        BUw.index_add_(0, bu, (e - a.reg_bias * bbu), alpha=a.lr)
+        BIw.index_add_(0, bi, (e - a.reg_bias * bbi), alpha=a.lr)
+
     g = torch.Generator().manual_seed(a.seed)
     timer = common.Timer()
+    cpu = []  # process CPU seconds per epoch (stable on a loaded machine)
     best = (float("inf"), 0, float("nan"))
     for ep in range(1, a.epochs + 1):
+        c0 = time.process_time()
         with timer:
             perm = torch.randperm(n, generator=g)
             for s in range(0, n, a.batch):
                 b = perm[s:s + a.batch]
+                if a.formulation == "manual":
+                    manual_step(U[b], I[b], Rt[b])
+                    continue
                 bu, bi, br = U[b], I[b], Rt[b]
                 pu, qi, bbu, bbi = P(bu), Q(bi), BU(bu).squeeze(1), BI(bi).squeeze(1)
                 pred = mu + bbu + bbi + (pu * qi).sum(1)
@@ -127,6 +155,7 @@ def main():
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+        cpu.append(time.process_time() - c0)
         if sp is not None:
             v = rmse("valid")
             if v < best[0]:
@@ -137,12 +166,20 @@ def main():
             common.log("mf synthetic epoch %d (%.2fs)" % (ep, timer.t[-1]))
     line = common.base_line(a, "mf", a.dataset, "sgd")
     es = timer.mean() if sp is not None else sum(timer.t) / len(timer.t)
+    ct = sorted(cpu[1:] if len(cpu) >= 3 else cpu)
+    ec = ct[len(ct) // 2] if len(ct) % 2 else (ct[len(ct) // 2 - 1] + ct[len(ct) // 2]) / 2
     line.update({"epochs": a.epochs, "factors": a.factors, "lr": a.lr, "reg": a.reg, "reg_bias": a.reg_bias,
                  "batch": a.batch, "formulation": a.formulation, "ratings": n,
-                 "epoch_seconds": es, "ratings_per_second": n / es})
+                 "epoch_seconds": es, "ratings_per_second": n / es,
+                 # per core: the torch threads the epochs ran on
+                 "ratings_per_second_per_core": n / es / a.torch_threads,
+                 "epoch_cpu_seconds": ec, "ratings_per_cpu_second": n / ec})
     if sp is not None:
         line.update({"rmse": best[2], "valid_rmse": best[0], "best_epoch": best[1]})
-    line["note"] = ("nn.Embedding(sparse=%s) + optim.SGD, mini-batch %d" % (sparse, a.batch))
+    if a.formulation == "manual":
+        line["note"] = "hand-written gradients + index_add_ (no autograd), mini-batch %d" % a.batch
+    else:
+        line["note"] = ("nn.Embedding(sparse=%s) + optim.SGD, mini-batch %d" % (sparse, a.batch))
     common.emit(line)
 
 

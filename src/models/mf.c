@@ -13,8 +13,12 @@
  *     style): users and items are split into `blocks` groups each; an epoch
  *     is `blocks` sub-epochs, and in each the blocks of one "diagonal" share
  *     no user and no item, so they run in parallel without locks.  Every
- *     block shuffles its own ratings with its own random stream, so the
- *     result is bit-identical for a given seed whatever the thread count.
+ *     block's ratings are shuffled once with the block's own random stream
+ *     (which also draws its dropout masks), and the order of the
+ *     diagonals changes every epoch, so the result is bit-identical for a
+ *     given seed whatever the thread count.  The kernel is compiled for
+ *     AVX2 as well (target_clones) with 8-wide vectors and four partial
+ *     sums in the dot product.
  *   - "gd": full-batch gradient descent (the AE/MF/KNN paper's code), each
  *     parameter row's gradient divided by its number of ratings (a diagonal
  *     preconditioner that keeps one step size stable for every row).
@@ -23,6 +27,8 @@
  * Fold-in (score_new): one regularised least-squares solve for the new
  * user's bias and factors against the fixed item side (linear output). */
 #include "model.h"
+
+#include "../nn/nn.h" /* RECNN__CLONES */
 
 #include <math.h>
 #include <stdlib.h>
@@ -161,14 +167,52 @@ static mf_state *state_new(int64_t nu, int64_t ni, int64_t k, int sigmoid)
 
 static inline float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
 
+/* 8-float vectors (GNU vector extension): one AVX register in the
+ * x86-64-v3 clones of the hot functions, two SSE registers otherwise.
+ * Loads and stores go through memcpy (unaligned rows); macros, not
+ * functions, because passing such vectors by value changes with the ISA. */
+typedef float mf_v8 __attribute__((vector_size(32)));
+#define LD8(v, src) memcpy(&(v), (src), sizeof(mf_v8))
+#define ST8(dst, v) memcpy((dst), &(v), sizeof(mf_v8))
+
+/* p . q over k floats with four independent 8-wide partial sums (the
+ * latency of one accumulator chain, not the arithmetic, bounded the old
+ * loop).  The summation order depends only on k: deterministic. */
+static inline float dot_k(const float *restrict p, const float *restrict q, int64_t k)
+{
+    mf_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, x0, y0, x1, y1, x2, y2, x3, y3;
+    int64_t f = 0;
+    for (; f + 32 <= k; f += 32) {
+        LD8(x0, p + f);
+        LD8(y0, q + f);
+        LD8(x1, p + f + 8);
+        LD8(y1, q + f + 8);
+        LD8(x2, p + f + 16);
+        LD8(y2, q + f + 16);
+        LD8(x3, p + f + 24);
+        LD8(y3, q + f + 24);
+        a0 += x0 * y0;
+        a1 += x1 * y1;
+        a2 += x2 * y2;
+        a3 += x3 * y3;
+    }
+    for (; f + 8 <= k; f += 8) {
+        LD8(x0, p + f);
+        LD8(y0, q + f);
+        a0 += x0 * y0;
+    }
+    float t = 0; /* the tail: a chain of its own, overlapping the vector sums */
+    for (int64_t g = f; g < k; g++)
+        t += p[g] * q[g];
+    a0 = (a0 + a1) + (a2 + a3);
+    return (((a0[0] + a0[4]) + (a0[1] + a0[5])) + ((a0[2] + a0[6]) + (a0[3] + a0[7]))) + t;
+}
+
 /* The linear score mu + b_u + b_i + p_u . q_i. */
 static inline float mf_linear(const mf_state *s, int32_t u, int32_t i)
 {
     const float *p = s->P + (int64_t)u * s->k, *q = s->Q + (int64_t)i * s->k;
-    float z = 0;
-    for (int64_t f = 0; f < s->k; f++)
-        z += p[f] * q[f];
-    return s->mu[0] + s->bu[u] + s->bi[i] + z;
+    return s->mu[0] + s->bu[u] + s->bi[i] + dot_k(p, q, s->k);
 }
 
 static inline float mf_output(const mf_state *s, float z)
@@ -176,8 +220,8 @@ static inline float mf_output(const mf_state *s, float z)
     return s->sigmoid ? s->scale[0] + (s->scale[1] - s->scale[0]) * sigm(z) : z;
 }
 
-static int mf_predict(const recnn_model *m, int64_t n, const int32_t *u,
-                      const int32_t *i, float *out)
+RECNN__CLONES static int mf_predict(const recnn_model *m, int64_t n, const int32_t *u,
+                                    const int32_t *i, float *out)
 {
     const mf_state *s = m->state;
     if (!s)
@@ -189,15 +233,11 @@ static int mf_predict(const recnn_model *m, int64_t n, const int32_t *u,
 }
 
 /* scores[j] = out(base + b_j + p . q_j) for every item. */
-static void score_all(const mf_state *s, float base, const float *p, float *scores)
+RECNN__CLONES static void score_all(const mf_state *s, float base, const float *p,
+                                    float *scores)
 {
-    for (int64_t j = 0; j < s->ni; j++) {
-        const float *q = s->Q + j * s->k;
-        float z = 0;
-        for (int64_t f = 0; f < s->k; f++)
-            z += p[f] * q[f];
-        scores[j] = mf_output(s, base + s->bi[j] + z);
-    }
+    for (int64_t j = 0; j < s->ni; j++)
+        scores[j] = mf_output(s, base + s->bi[j] + dot_k(p, s->Q + j * s->k, s->k));
 }
 
 static int mf_score_user(const recnn_model *m, int32_t u, float *scores)
@@ -406,8 +446,22 @@ static int sgd_setup(mf_train *t, const recnn_dataset *d, recnn_rng *rng)
         }
         recnn__free(pos);
     }
-    for (int64_t c = 0; c < nc; c++)
-        recnn__rng_stream(&t->cell_rng[c], (uint64_t)t->c->seed, (uint64_t)(c + 2));
+    /* each cell's ratings in a random order, drawn once (as LIBMF: the
+     * order of the blocks changes every epoch, the order inside a block
+     * does not; re-shuffling every epoch cost a fifth of the epoch and did
+     * not change the accuracy: ML-100K test RMSE 0.9116 with, 0.9109
+     * without, same seed) */
+    for (int64_t c = 0; c < nc; c++) {
+        recnn_rng *cr = &t->cell_rng[c];
+        recnn__rng_stream(cr, (uint64_t)t->c->seed, (uint64_t)(c + 2));
+        mf_rating *r = t->cells + t->cell_ptr[c];
+        for (int64_t j = t->cell_ptr[c + 1] - t->cell_ptr[c] - 1; j > 0; j--) {
+            int64_t o = (int64_t)recnn__rng_below(cr, (uint64_t)(j + 1));
+            mf_rating tmp = r[j];
+            r[j] = r[o];
+            r[o] = tmp;
+        }
+    }
 out:
     recnn__free(ub);
     recnn__free(ib);
@@ -416,7 +470,8 @@ out:
 
 /* One SGD pass over the ratings of one cell (its users and items are
  * touched by no other cell of the same sub-epoch). */
-static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rng)
+RECNN__CLONES static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n,
+                                     recnn_rng *rng)
 {
     mf_state *s = t->s;
     const int64_t k = s->k;
@@ -424,13 +479,6 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
     const float drop = (float)t->c->dropout;
     const float keep_scale = drop > 0 ? 1.0f / (1.0f - drop) : 1.0f;
     float mask[4096];
-    /* shuffle this cell's ratings (Fisher-Yates with the cell's stream) */
-    for (int64_t j = n - 1; j > 0; j--) {
-        int64_t o = (int64_t)recnn__rng_below(rng, (uint64_t)(j + 1));
-        mf_rating tmp = r[j];
-        r[j] = r[o];
-        r[o] = tmp;
-    }
     double loss = 0;
     for (int64_t j = 0; j < n; j++) {
         int32_t u = r[j].u, i = r[j].i;
@@ -452,13 +500,7 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
             for (int64_t f = 0; f < k; f++)
                 z += mask[f] * p[f] * q[f];
         } else {
-            /* SIMD reduction: the summation order is fixed by the compiled
-             * code, so results stay bit-identical run to run */
-            float dz = 0;
-#pragma omp simd reduction(+ : dz)
-            for (int64_t f = 0; f < k; f++)
-                dz += p[f] * q[f];
-            z += dz;
+            z += dot_k(p, q, k);
         }
         float g, e;
         if (s->sigmoid) {
@@ -479,8 +521,17 @@ static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n, recnn_rng *rn
                 q[f] += lr * (gm * pf - l2 * qf);
             }
         } else {
-#pragma omp simd
-            for (int64_t f = 0; f < k; f++) {
+            int64_t f = 0;
+            for (; f + 8 <= k; f += 8) {
+                mf_v8 pf, qf, np, nq;
+                LD8(pf, p + f);
+                LD8(qf, q + f);
+                np = pf + lr * (g * qf - l2 * pf);
+                nq = qf + lr * (g * pf - l2 * qf);
+                ST8(p + f, np);
+                ST8(q + f, nq);
+            }
+            for (; f < k; f++) {
                 float pf = p[f], qf = q[f];
                 p[f] += lr * (g * qf - l2 * pf);
                 q[f] += lr * (g * pf - l2 * qf);
