@@ -1074,6 +1074,18 @@ START_TEST(test_csrt_build)
             seen[t.pos[q]] = 1;
         }
     free(seen);
+    /* from a column structure the caller holds: the same positions */
+    recnn__csrt t2;
+    ck_assert_int_eq(recnn__csrt_build_from(&x, d, t.ptr, t.row, &t2), RECNN_OK);
+    ck_assert_mem_eq(t2.pos, t.pos, sizeof(int64_t) * (size_t)nnz);
+    recnn__csrt_free(&t2);
+    /* ... and refused when it does not describe the batch */
+    int32_t *wrong = malloc(sizeof(int32_t) * (size_t)nnz);
+    memcpy(wrong, t.row, sizeof(int32_t) * (size_t)nnz);
+    wrong[nnz / 2] = (wrong[nnz / 2] + 1) % (int32_t)x.n;
+    ck_assert_int_eq(recnn__csrt_build_from(&x, d, t.ptr, wrong, &t2), RECNN_E_INVALID);
+    ck_assert_ptr_null(t2.pos);
+    free(wrong);
     recnn__csrt_free(&t);
     recnn__csrt_free(&t); /* zeroed: harmless */
     /* refused: row selections, columns out of range */

@@ -592,8 +592,12 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
     if (st == RECNN_OK && perm)
         for (int64_t r = 0; r < n_rows; r++)
             perm[r] = (int32_t)r;
+    /* the full batch's transpose is the dataset's other view */
     if (st == RECNN_OK && full)
-        st = recnn__csrt_build(&t.rows, s->n_cols, &t.rows_t);
+        st = item_based ? recnn__csrt_build_from(&t.rows, s->n_cols, train->row_ptr,
+                                                 train->item, &t.rows_t)
+                        : recnn__csrt_build_from(&t.rows, s->n_cols, train->col_ptr,
+                                                 train->col_user, &t.rows_t);
     /* codes of the initial weights: the full batch's first forward */
     if (st == RECNN_OK)
         st = encode_all(&t);

@@ -42,25 +42,34 @@ void recnn__csrt_free(recnn__csrt *t)
 {
     if (!t)
         return;
-    recnn__free(t->ptr);
-    recnn__free(t->row);
+    recnn__free(t->own[0]);
+    recnn__free(t->own[1]);
     recnn__free(t->pos);
     memset(t, 0, sizeof *t);
+}
+
+static int csrt_check_batch(const recnn__csr *x, int64_t n_cols)
+{
+    if (!x || x->sel || n_cols < 0 || x->n < 0 || x->n > INT32_MAX ||
+        (x->n > 0 && (!x->ptr || !x->idx)))
+        return recnn__fail(RECNN_E_INVALID,
+                           "transpose: needs a batch of consecutive rows (sel == NULL)");
+    return RECNN_OK;
 }
 
 int recnn__csrt_build(const recnn__csr *x, int64_t n_cols, recnn__csrt *t)
 {
     memset(t, 0, sizeof *t);
-    if (!x || x->sel || n_cols < 0 || x->n < 0 || x->n > INT32_MAX ||
-        (x->n > 0 && (!x->ptr || !x->idx)))
-        return recnn__fail(RECNN_E_INVALID,
-                           "transpose: needs a batch of consecutive rows (sel == NULL)");
+    int st = csrt_check_batch(x, n_cols);
+    if (st)
+        return st;
     const int64_t base = x->n > 0 ? x->ptr[0] : 0, nnz = recnn__csr_nnz(x);
-    t->n_cols = n_cols;
-    t->ptr = recnn__calloc((size_t)n_cols + 1, sizeof *t->ptr);
-    t->row = recnn__alloc(nnz > 0 ? (size_t)nnz : 1, sizeof *t->row);
+    int64_t *ptr = recnn__calloc((size_t)n_cols + 1, sizeof *ptr);
+    int32_t *row = recnn__alloc(nnz > 0 ? (size_t)nnz : 1, sizeof *row);
+    t->own[0] = ptr;
+    t->own[1] = row;
     t->pos = recnn__alloc(nnz > 0 ? (size_t)nnz : 1, sizeof *t->pos);
-    if (!t->ptr || !t->row || !t->pos) {
+    if (!ptr || !row || !t->pos) {
         recnn__csrt_free(t);
         return recnn__fail(RECNN_E_NOMEM, "transpose: out of memory (%lld entries)",
                            (long long)nnz);
@@ -72,19 +81,66 @@ int recnn__csrt_build(const recnn__csr *x, int64_t n_cols, recnn__csrt *t)
             return recnn__fail(RECNN_E_INVALID, "transpose: column %d outside [0, %lld)",
                                (int)c, (long long)n_cols);
         }
-        t->ptr[c + 1]++;
+        ptr[c + 1]++;
     }
     for (int64_t c = 0; c < n_cols; c++)
-        t->ptr[c + 1] += t->ptr[c];
+        ptr[c + 1] += ptr[c];
     /* counting sort: ptr[c] runs to the end of column c, then moves back */
     for (int64_t r = 0; r < x->n; r++)
         for (int64_t k = x->ptr[r]; k < x->ptr[r + 1]; k++) {
-            int64_t q = t->ptr[x->idx[k]]++;
-            t->row[q] = (int32_t)r;
+            int64_t q = ptr[x->idx[k]]++;
+            row[q] = (int32_t)r;
             t->pos[q] = k - base;
         }
-    memmove(t->ptr + 1, t->ptr, (size_t)n_cols * sizeof *t->ptr);
-    t->ptr[0] = 0;
+    memmove(ptr + 1, ptr, (size_t)n_cols * sizeof *ptr);
+    ptr[0] = 0;
+    t->n_cols = n_cols;
+    t->ptr = ptr;
+    t->row = row;
+    return RECNN_OK;
+}
+
+int recnn__csrt_build_from(const recnn__csr *x, int64_t n_cols, const int64_t *ptr,
+                           const int32_t *row, recnn__csrt *t)
+{
+    memset(t, 0, sizeof *t);
+    int st = csrt_check_batch(x, n_cols);
+    if (st)
+        return st;
+    const int64_t base = x->n > 0 ? x->ptr[0] : 0, nnz = recnn__csr_nnz(x);
+    if (!ptr || (nnz > 0 && !row) || ptr[0] != 0 || ptr[n_cols] != nnz)
+        return recnn__fail(RECNN_E_INVALID, "transpose: the columns do not match the batch");
+    t->pos = recnn__alloc(nnz > 0 ? (size_t)nnz : 1, sizeof *t->pos);
+    int64_t *cur = recnn__alloc((size_t)x->n + 1, sizeof *cur);
+    if (!t->pos || !cur) {
+        recnn__free(cur);
+        recnn__csrt_free(t);
+        return recnn__fail(RECNN_E_NOMEM, "transpose: out of memory (%lld entries)",
+                           (long long)nnz);
+    }
+    for (int64_t r = 0; r < x->n; r++)
+        cur[r] = x->ptr[r];
+    /* columns in increasing order meet each row's entries in its (sorted)
+     * order: a cursor per row finds every entry's position */
+    for (int64_t c = 0; c < n_cols && st == RECNN_OK; c++)
+        for (int64_t q = ptr[c]; q < ptr[c + 1]; q++) {
+            int32_t r = row[q];
+            if (r < 0 || r >= x->n || cur[r] >= x->ptr[r + 1] || x->idx[cur[r]] != c) {
+                st = recnn__fail(RECNN_E_INVALID,
+                                 "transpose: column %lld does not match the batch (row %d)",
+                                 (long long)c, (int)r);
+                break;
+            }
+            t->pos[q] = cur[r]++ - base;
+        }
+    recnn__free(cur);
+    if (st) {
+        recnn__csrt_free(t);
+        return st;
+    }
+    t->n_cols = n_cols;
+    t->ptr = ptr;
+    t->row = row;
     return RECNN_OK;
 }
 
