@@ -594,6 +594,8 @@ int main(int argc, char **argv)
                     &r);
         bench_dense("neumf", "dense 8->4 fwd+bwd", "NeuMF MLP layer 2, batch 256", 256, 8, 4,
                     &r);
+        bench_dense("neumf", "dense 20->1 fwd+bwd", "NeuMF output layer (16 GMF + 4 MLP), batch 256",
+                    256, 20, 1, &r);
         bench_dense("neumf", "dense 64->32 fwd+bwd", "NCF MLP 128-64-32 layer 2, batch 256",
                     256, 64, 32, &r);
         bench_dense("autorec", "dense 1682->500 fwd+bwd",

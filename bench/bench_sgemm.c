@@ -53,6 +53,7 @@ static const struct shape shapes[] = {
     {256, 8, 16, "NeuMF MLP layer 16->8, batch 256"},
     {256, 4, 8, "NeuMF MLP layer 8->4, batch 256"},
     {256, 32, 64, "NCF MLP layer 64->32, batch 256"},
+    {256, 1, 20, "NeuMF output layer 20->1, batch 256"},
     {943, 500, 1682, "U-AutoRec-shaped dense encoder 1682->500, batch 943"},
     {1682, 1682, 943, "EASE Gram X^T X on ML-100K (dense equivalent)"},
     {1682, 1682, 1682, "EASE inverse reference, n = 1682"},

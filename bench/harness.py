@@ -12,7 +12,7 @@ OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N, RECNN_BENCH_SEED=S and, for
 --scale, RECNN_BENCH_SCALE=1 (plus the arguments --threads N --seed S
 [--scale] when the program's source contains the literal "--threads"),
 at every thread count, then once more at the largest count when
-the program printed checksums (determinism).  For each peer it runs
+the program printed checksums (determinism; not in scale mode).  For each peer it runs
 /usr/bin/python3 bench/peers/<peer>.py --threads N --seed S ...  Every
 JSON line is kept; figures are paired with the peer's by (model, data,
 variant, metric, threads).  A missing, failing or timed-out program is
@@ -223,6 +223,7 @@ def machine_info(blas, torch_info):
     return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable, "mem_gib": mem,
             "loadavg": LOAD_AT_START or load,
             "blas": blas or "unknown (bench_sgemm not built)", "kernel": os.uname().release,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY") or "default (unset)",
             "peer_torch": torch_info}
 
 
@@ -359,6 +360,10 @@ def main():
             for o in first[0]["lines"]:
                 if "checksum" in o:
                     sums[(o.get("model", ""), o.get("data", ""), o.get("variant", ""))] = str(o["checksum"])
+        if sums and a.scale:
+            # a rerun would double a run of minutes; the normal run checks it
+            res["determinism_note"] = "not rerun in scale mode (make bench checks determinism)"
+            sums = {}
         if sums:
             log("%s: determinism rerun at %d threads ..." % (name, tmax))
             r = run([exe] + cargs(name, tmax), cenv(tmax), timeout)

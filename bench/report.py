@@ -70,6 +70,8 @@ def machine_line(m, d):
     if t:
         s += "; peers: PyTorch %s (BLAS %s)" % (t.get("version"), t.get("blas"))
     s += "; commit %s; %s" % (d.get("commit"), d.get("date"))
+    if m.get("omp_wait_policy"):
+        s += "; OMP_WAIT_POLICY %s" % m["omp_wait_policy"]
     if m.get("loadavg"):
         s += "; load average at start %s (other processes share this machine)" % m["loadavg"]
     return s
@@ -381,6 +383,24 @@ def main():
     # ---- scale --------------------------------------------------------------
     o.append("## Scale (`make bench-scale`)\n")
     if scale:
+        o.append("Netflix-size data: 480,189 users × 17,770 items, 100M ratings (the\n"
+                 "library's synthetic generator; `synthetic-netflix`), at the largest thread\n"
+                 "count, C only (the dense PyTorch peers cannot hold such matrices).\n")
+        cols = ["load_seconds", "generate_seconds", "save_seconds", "peak_rss_mib", "data_rss_mib",
+                "epoch_seconds", "ratings_per_second", "fit_seconds"]
+        groups = {}
+        for name, d in sorted(scale.items()):
+            for f in d.get("figures", []):
+                if f["metric"] in cols:
+                    k = (d.get("bench", name), f["model"], f["data"], f["variant"], f["threads"])
+                    groups.setdefault(k, {})[f["metric"]] = f["value"]
+        if groups:
+            used = [c for c in cols if any(c in g for g in groups.values())]
+            dates = sorted({d.get("date", "?") for d in scale.values()})
+            o.append(table(["bench", "model", "data", "variant", "threads"] + used,
+                           [list(k[:3]) + [k[3] or "–", k[4]] + [fmt(g.get(c)) for c in used]
+                            for k, g in sorted(groups.items())]))
+            o.append("Runs: %s. Per-benchmark details follow.\n" % ", ".join(dates))
         for name, d in sorted(scale.items()):
             o.append("### %s — %s\n" % (d.get("bench", name), d.get("status")))
             o.append("Machine: %s\n" % machine_line(d.get("machine"), d))
