@@ -11,9 +11,10 @@ Training: BCE, 4 negatives per positive re-sampled every epoch uniformly
 among the items the user has not rated in train, shuffled mini-batches of
 256, Adam lr 1e-3.
 Data/protocol: ML-100K, every rating = 1; per-user chronological 75/25
-split (a user's ratings sorted by timestamp; rank/count <= 0.75 -> train,
-as Recommenders' python_chrono_split); test users/items absent from train
-removed.  Top-10 over all items the user has not rated in train, metrics
+split (a user's ratings sorted by timestamp, ties in file order as pandas'
+stable sort keeps them; the first round(0.75 n) -> train as earlier
+Recommenders releases, --split-rule floor: rank/n <= 0.75 as the current
+one); test users/items absent from train removed.  Top-10 over all items the user has not rated in train, metrics
 with Recommenders' definitions averaged over test users:
   p@10 = hits/10; r@10 = hits/|relevant|; hr@10 = [hits > 0];
   ndcg@10 = sum_hits 1/log2(rank+1) / sum_{j<=min(|rel|,10)} 1/log2(j+1);
@@ -40,18 +41,31 @@ def extra(p):
     p.add_argument("--negatives", type=int, default=4)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--split-rule", default="round", choices=["round", "floor"],
+                   help="training count per user: round(0.75 n) (default) or floor")
+    p.add_argument("--adam", default="foreach", choices=["default", "foreach", "sparse"],
+                   help="Adam over all parameters (default or multi-tensor foreach, "
+                        "the fastest here) or lazy: SparseAdam on sparse embeddings")
     p.add_argument("--eval-every", type=int, default=0,
                    help="also print metrics every N epochs (0: only at the end)")
 
 
-def chrono_split(u, i, ts, ratio=0.75):
+def chrono_split(u, i, ts, ratio=0.75, rule="round"):
+    """Per user, ratings sorted by time, ties kept in file order (a stable
+    sort, as pandas does); rule "round": the first round(ratio * n) (half
+    to even) go to train, as earlier Recommenders releases (np.split at
+    round(x * len)) and the references in ../shared/PAPERS.md; rule
+    "floor": rank / n <= ratio, as the current _do_stratification."""
     import numpy as np
     order = np.lexsort((ts, u))  # by user, then time (stable)
     u, i, ts = u[order], i[order], ts[order]
     _, start, count = np.unique(u, return_index=True, return_counts=True)
     rank = np.arange(len(u)) - np.repeat(start, count) + 1
-    frac = rank / np.repeat(count, count)
-    tr = frac <= ratio
+    n = np.repeat(count, count)
+    if rule == "round":
+        tr = rank <= np.round(ratio * n)
+    else:
+        tr = rank / n <= ratio
     return (u[tr], i[tr]), (u[~tr], i[~tr])
 
 
@@ -60,7 +74,7 @@ def main():
     torch = common.import_torch(a)
     import numpy as np
     u, i, _, ts = common.load_ml100k(a, "neumf")
-    (tu, ti), (eu, ei) = chrono_split(u, i, ts)
+    (tu, ti), (eu, ei) = chrono_split(u, i, ts, rule=a.split_rule)
     users, items = np.unique(tu), np.unique(ti)
     umap = {int(x): k for k, x in enumerate(users)}
     imap = {int(x): k for k, x in enumerate(items)}
@@ -97,7 +111,17 @@ def main():
             return self.out(torch.cat([g, m], 1)).squeeze(1)
 
     model = NeuMF()
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    if a.adam == "sparse":
+        # lazy Adam, as librecnn's default: sparse embedding gradients and
+        # SparseAdam (only the rows of the batch), Adam for the dense layers
+        for e in (model.gu, model.gi, model.mu, model.mi):
+            e.sparse = True
+        emb = [p for n_, p in model.named_parameters() if n_[:2] in ("gu", "gi", "mu", "mi")]
+        rest = [p for n_, p in model.named_parameters() if n_[:2] not in ("gu", "gi", "mu", "mi")]
+        opts = [torch.optim.SparseAdam(emb, lr=a.lr), torch.optim.Adam(rest, lr=a.lr)]
+    else:
+        opts = [torch.optim.Adam(model.parameters(), lr=a.lr,
+                                 foreach=True if a.adam == "foreach" else None)]
     lossf = torch.nn.BCEWithLogitsLoss()
     rs = np.random.RandomState(a.seed)
     npos = len(tu)
@@ -158,10 +182,12 @@ def main():
             U, I, Y = U[perm], I[perm], Y[perm]
             tot = 0.0
             for s in range(0, len(Y), a.batch):
-                opt.zero_grad()
+                for opt in opts:
+                    opt.zero_grad(set_to_none=True)
                 loss = lossf(model(U[s:s + a.batch], I[s:s + a.batch]), Y[s:s + a.batch])
                 loss.backward()
-                opt.step()
+                for opt in opts:
+                    opt.step()
                 tot += float(loss) * len(Y[s:s + a.batch])
         common.log("neumf epoch %d loss %.4f (%.2fs)" % (ep, tot / len(Y), timer.t[-1]))
         if a.eval_every and ep % a.eval_every == 0 and ep < a.epochs:
@@ -172,7 +198,7 @@ def main():
             common.emit(d)
     line = common.base_line(a, "neumf", "ml-100k")
     line.update({"epochs": a.epochs, "factors": a.factors, "layers": a.layers,
-                 "negatives": a.negatives, "batch": a.batch, "lr": a.lr,
+                 "negatives": a.negatives, "batch": a.batch, "lr": a.lr, "adam": a.adam,
                  "epoch_seconds": timer.mean(), "loss": tot / len(Y)})
     line.update(evaluate())
     line["note"] = "no pretraining; epoch_seconds = sampling + training, median excl. epoch 1"

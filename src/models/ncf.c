@@ -356,82 +356,155 @@ static const float *top_input(const acts *a, const dims *d)
     return d->nl ? a->h[d->nl - 1] : a->x0;
 }
 
+/* ReLU in place, and its backward (g = 0 where the output h is 0): plain
+ * loops the compiler turns into vector max/blend, instead of the generic
+ * activation dispatch per call. */
+static void relu_inplace(float *h, int64_t n)
+{
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++)
+        h[k] = h[k] > 0.0f ? h[k] : 0.0f;
+}
+
+static void relu_backward_inplace(const float *h, float *g, int64_t n)
+{
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++)
+        g[k] = h[k] > 0.0f ? g[k] : 0.0f;
+}
+
 /* Logits a->z for cnt (u, i) pairs, cnt <= n->maxb.  Reads n's weights
  * only (the outputs go to a), so one net serves concurrent callers when
- * each passes its own acts. */
-static int net_forward(net *n, const dims *d, acts *a, int64_t cnt, const int32_t *u,
-                       const int32_t *i)
+ * each passes its own acts.
+ *
+ * The embedding lookups are fused with what consumes them: the GMF
+ * product is formed straight from the two tables (into the NeuMF output
+ * layer's input when there is one), the MLP input row is the two
+ * embedding rows copied side by side; the backward pass scatters into the
+ * tables' gradient rows the same way.  (The embedding, product and concat
+ * layers of the net still own the parameters and the buffers.)  The
+ * attribute keeps GCC from turning the short row copies into memcpy
+ * calls. */
+#define NO_LDP __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+NO_LDP static int net_forward(net *n, const dims *d, acts *a, int64_t cnt, const int32_t *u,
+                              const int32_t *i)
 {
-    int st = RECNN_OK;
-    if (d->F) {
-        st = recnn__embedding_forward(n->gu, cnt, u, a->eu);
-        if (!st)
-            st = recnn__embedding_forward(n->gi, cnt, i, a->ei);
-        if (!st)
-            st = recnn__merge_forward(n->prod, cnt, a->eu, a->ei, a->g);
+    for (int64_t r = 0; r < cnt; r++)
+        if (u[r] < 0 || u[r] >= d->nu || i[r] < 0 || i[r] >= d->ni)
+            return recnn__fail(RECNN_E_INVALID,
+                               "ncf: pair (%d, %d) outside the model's %lld users x %lld items",
+                               (int)u[r], (int)i[r], (long long)d->nu, (long long)d->ni);
+    const int neumf = d->kind == K_NEUMF;
+    const int64_t F = d->F, E = d->E, top = d->top;
+    if (F) {
+        const float *P = n->gu->params[0].w, *Q = n->gi->params[0].w;
+        float *g = neumf ? a->f : a->g;
+        const int64_t ld = neumf ? top : F;
+        for (int64_t r = 0; r < cnt; r++) {
+            const float *pu = P + (int64_t)u[r] * F, *qi = Q + (int64_t)i[r] * F;
+            float *gr = g + r * ld;
+#pragma omp simd
+            for (int64_t k = 0; k < F; k++)
+                gr[k] = pu[k] * qi[k];
+        }
     }
-    if (d->E && !st) {
-        st = recnn__embedding_forward(n->mu, cnt, u, a->emu);
-        if (!st)
-            st = recnn__embedding_forward(n->mi, cnt, i, a->emi);
-        if (!st)
-            st = recnn__merge_forward(n->cat, cnt, a->emu, a->emi, a->x0);
+    int st = RECNN_OK;
+    if (E) {
+        const float *P = n->mu->params[0].w, *Q = n->mi->params[0].w;
+        for (int64_t r = 0; r < cnt; r++) {
+            const float *pu = P + (int64_t)u[r] * E, *qi = Q + (int64_t)i[r] * E;
+            float *x = a->x0 + r * 2 * E;
+#pragma omp simd
+            for (int64_t k = 0; k < E; k++) {
+                x[k] = pu[k];
+                x[E + k] = qi[k];
+            }
+        }
         const float *x = a->x0;
         for (int k = 0; k < d->nl && !st; k++) {
             st = recnn__layer_forward(n->dense[k], cnt, x, a->h[k], 0);
-            recnn__act_forward(RECNN__ACT_RELU, 0.0f, cnt, d->sz[k + 1], a->h[k], a->h[k]);
+            relu_inplace(a->h[k], cnt * d->sz[k + 1]);
             x = a->h[k];
         }
+        if (neumf && !st) {
+            const int64_t L = d->sz[d->nl];
+            for (int64_t r = 0; r < cnt; r++) {
+                const float *hr = x + r * L;
+                float *fr = a->f + r * top + F;
+#pragma omp simd
+                for (int64_t k = 0; k < L; k++)
+                    fr[k] = hr[k];
+            }
+        }
     }
-    if (d->kind == K_NEUMF && !st)
-        st = recnn__merge_forward(n->fuse, cnt, a->g, d->nl ? a->h[d->nl - 1] : a->x0,
-                                  a->f);
     if (!st)
         st = recnn__layer_forward(n->out, cnt, top_input(a, d), a->z, 0);
     return st;
 }
 
 /* Backward from n->gz (d loss / d logit) through the training net n (its
- * workspaces hold the forward's activations); accumulates n's gradients. */
-static int net_backward(net *n, const dims *d, int64_t cnt, const int32_t *u,
-                        const int32_t *i)
+ * workspaces hold the forward's activations); accumulates n's gradients.
+ * The weights are those of the forward (the step comes after). */
+NO_LDP static int net_backward(net *n, const dims *d, int64_t cnt, const int32_t *u,
+                               const int32_t *i)
 {
     acts a = train_acts(n, d);
-    int st = recnn__layer_backward(n->out, cnt, top_input(&a, d), a.z, n->gz, n->out->gx);
-    float *dg = NULL, *dtop = NULL;
-    if (d->kind == K_NEUMF) {
-        if (!st)
-            st = recnn__merge_backward(n->fuse, cnt, a.g, d->nl ? a.h[d->nl - 1] : a.x0,
-                                       n->out->gx, n->fuse->gx, n->fuse->gx2);
-        dg = n->fuse->gx;
-        dtop = n->fuse->gx2;
-    } else if (d->kind == K_GMF) {
-        dg = n->out->gx;
-    } else {
-        dtop = n->out->gx;
+    const int neumf = d->kind == K_NEUMF;
+    const int64_t F = d->F, E = d->E, top = d->top;
+    float *gtop = n->out->gx; /* d loss / d (output layer input), cnt x top */
+    int st = recnn__layer_backward(n->out, cnt, top_input(&a, d), a.z, n->gz, gtop);
+    if (st)
+        return st;
+    if (F) {
+        recnn__param *pp = &n->gu->params[0], *pq = &n->gi->params[0];
+        const float *P = pp->w, *Q = pq->w;
+        for (int64_t r = 0; r < cnt; r++) {
+            recnn__param_touch(pp, u[r]);
+            recnn__param_touch(pq, i[r]);
+            const float *pu = P + (int64_t)u[r] * F, *qi = Q + (int64_t)i[r] * F;
+            float *gu = pp->g + (int64_t)u[r] * F, *gi = pq->g + (int64_t)i[r] * F;
+            const float *dg = gtop + r * (neumf ? top : F);
+#pragma omp simd
+            for (int64_t k = 0; k < F; k++) {
+                gu[k] += dg[k] * qi[k];
+                gi[k] += dg[k] * pu[k];
+            }
+        }
     }
-    if (d->F && !st) {
-        st = recnn__merge_backward(n->prod, cnt, a.eu, a.ei, dg, n->prod->gx, n->prod->gx2);
-        if (!st)
-            st = recnn__embedding_backward(n->gu, cnt, u, n->prod->gx);
-        if (!st)
-            st = recnn__embedding_backward(n->gi, cnt, i, n->prod->gx2);
-    }
-    if (d->E && !st) {
-        float *g = dtop;
+    if (E) {
+        float *g = gtop;
+        if (neumf) { /* the MLP part of the output layer's input gradient */
+            const int64_t L = d->sz[d->nl];
+            g = n->fuse->gx2;
+            for (int64_t r = 0; r < cnt; r++) {
+                const float *sr = gtop + r * top + F;
+                float *gr = g + r * L;
+#pragma omp simd
+                for (int64_t k = 0; k < L; k++)
+                    gr[k] = sr[k];
+            }
+        }
         for (int k = d->nl - 1; k >= 0 && !st; k--) {
-            recnn__act_backward(RECNN__ACT_RELU, 0.0f, cnt, d->sz[k + 1], a.h[k], g, g);
+            relu_backward_inplace(a.h[k], g, cnt * d->sz[k + 1]);
             st = recnn__layer_backward(n->dense[k], cnt, k ? a.h[k - 1] : a.x0, a.h[k], g,
                                        n->dense[k]->gx);
             g = n->dense[k]->gx;
         }
-        if (!st)
-            st = recnn__merge_backward(n->cat, cnt, a.emu, a.emi, g, n->cat->gx,
-                                       n->cat->gx2);
-        if (!st)
-            st = recnn__embedding_backward(n->mu, cnt, u, n->cat->gx);
-        if (!st)
-            st = recnn__embedding_backward(n->mi, cnt, i, n->cat->gx2);
+        if (st)
+            return st;
+        recnn__param *pp = &n->mu->params[0], *pq = &n->mi->params[0];
+        for (int64_t r = 0; r < cnt; r++) {
+            recnn__param_touch(pp, u[r]);
+            recnn__param_touch(pq, i[r]);
+            float *gu = pp->g + (int64_t)u[r] * E, *gi = pq->g + (int64_t)i[r] * E;
+            const float *gr = g + r * 2 * E;
+#pragma omp simd
+            for (int64_t k = 0; k < E; k++) {
+                gu[k] += gr[k];
+                gi[k] += gr[E + k];
+            }
+        }
     }
     return st;
 }
@@ -440,8 +513,21 @@ static int net_backward(net *n, const dims *d, int64_t cnt, const int32_t *u,
 static double net_loss(net *n, const dims *d, int64_t cnt, float scale)
 {
     const float *z = n->out->y;
-    if (!d->rating)
-        return recnn__loss_bce_logits(cnt, z, n->lab, NULL, scale, n->gz);
+    if (!d->rating) {
+        /* BCE on logits and its gradient in one pass, in float: with
+         * e = exp(-|z|) in (0, 1], loss = max(z, 0) - z y + log(1 + e)
+         * (log1p's extra accuracy for tiny e is below float's) and
+         * sigmoid(z) = 1 / (1 + e) (z >= 0) or e / (1 + e) (z < 0). */
+        double s = 0;
+        const float *y = n->lab;
+        float *gz = n->gz;
+        for (int64_t k = 0; k < cnt; k++) {
+            const float zk = z[k], e = expf(-fabsf(zk)), inv = 1.0f / (1.0f + e);
+            s += (double)((zk > 0.0f ? zk : 0.0f) - zk * y[k] + logf(1.0f + e));
+            gz[k] = scale * ((zk >= 0.0f ? inv : e * inv) - y[k]);
+        }
+        return (double)scale * s;
+    }
     recnn__act_forward(RECNN__ACT_SIGMOID, 0.0f, cnt, 1, z, n->sp);
     double l = recnn__loss_mse(cnt, n->sp, n->lab, NULL, scale, n->gp);
     recnn__act_backward(RECNN__ACT_SIGMOID, 0.0f, cnt, 1, n->sp, n->gp, n->gz);
@@ -670,9 +756,16 @@ static int epoch_samples(const recnn_dataset *tr, const dims *d, int64_t neg, ui
         for (int64_t j = 1; j < per; j++)
             o[j] = (sample){tr->user[r], negbuf[r * neg + j - 1], 0.0f};
     }
+    /* Fisher-Yates with struct moves (the generic byte shuffle costs a
+     * memcpy call per move); the same draws as recnn__rng_shuffle */
     recnn_rng r;
     recnn__rng_seed(&r, mix3(seed, (uint64_t)epoch, 2));
-    recnn__rng_shuffle(&r, out, (size_t)(nr * per), sizeof *out);
+    for (int64_t k = nr * per - 1; k > 0; k--) {
+        int64_t j = (int64_t)recnn__rng_below(&r, (uint64_t)k + 1);
+        sample t = out[k];
+        out[k] = out[j];
+        out[j] = t;
+    }
     *n_out = nr * per;
     return RECNN_OK;
 }
@@ -753,6 +846,41 @@ typedef struct groups {
     int st[NCF_MAX_THREADS];
 } groups;
 
+/* recnn__param_zero_grad, with the touched embedding rows (8-64 floats)
+ * cleared by a loop instead of a memset call per row (the attribute keeps
+ * GCC from turning the loop back into that call). */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) static void
+zero_grad(recnn__param *p)
+{
+    int64_t rl = p->row_len > 0 ? p->row_len : p->count;
+    if (!recnn__param_sparse(p) || rl > 64) {
+        recnn__param_zero_grad(p);
+        return;
+    }
+    const int32_t *rows = p->rows;
+    const int64_t nr = p->n_rows;
+#define ZERO_ROWS(W)                                                                       \
+    for (int64_t k = 0; k < nr; k++) {                                                     \
+        float *g = p->g + (int64_t)rows[k] * (W);                                          \
+        for (int64_t e = 0; e < (W); e++)                                                  \
+            g[e] = 0.0f;                                                                   \
+    }
+    if (rl == 8) {
+        ZERO_ROWS(8)
+    } else if (rl == 16) {
+        ZERO_ROWS(16)
+    } else if (rl == 32) {
+        ZERO_ROWS(32)
+    } else {
+        ZERO_ROWS(rl)
+    }
+#undef ZERO_ROWS
+    for (int64_t k = 0; k < nr; k++)
+        p->mark[rows[k]] = 0;
+    p->n_rows = 0;
+    p->dense = 0;
+}
+
 static int group_step(groups *gr, int g, net **nets, int T, const int64_t *sn,
                       int dense_adam, double l2)
 {
@@ -772,7 +900,7 @@ static int group_step(groups *gr, int g, net **nets, int T, const int64_t *sn,
     for (int j = 0; j < mst->n_params; j++)
         if (gr->of[j] == g)
             for (int t = 0; t < T; t++)
-                recnn__param_zero_grad(nets[t]->params[j]);
+                zero_grad(nets[t]->params[j]);
     return st;
 }
 
@@ -908,12 +1036,15 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     }
 
     recnn__blas_threads(1);
+    int next_probe = 1, backoff = 1, use_par = 1;
     for (int epoch = 1; epoch <= c->epochs && !st; epoch++) {
         double t0 = recnn__now();
         int64_t n = 0;
         st = epoch_samples(train, &d, c->negatives, (uint64_t)c->seed, epoch, negbuf, smp,
                            &n);
         double loss_sum = 0, t_par = 0, t_ser = 0;
+        int n_par = 0, n_ser = 0;
+        const int probing = T > 1 && epoch >= next_probe;
         for (int64_t off = 0; off < n && !st; off += c->batch) {
             int64_t nb = n - off < c->batch ? n - off : c->batch;
             float scale = 1.0f / (float)nb;
@@ -930,7 +1061,14 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
              * busy machine, waiting for a descheduled thread at every
              * mini-batch costs more than the second core gives. */
             int64_t bidx = off / c->batch;
-            int par = T > 1 && (bidx < PROBE ? bidx % 2 == 0 : t_par <= t_ser);
+            /* Probe: alternate while both are measured; stop trying the
+             * parallel shards once they are clearly slower (one batch of a
+             * descheduled thread can cost a whole time slice). */
+            int in_probe = probing && bidx < PROBE &&
+                           !(n_par && n_ser && t_par / n_par > 3 * (t_ser / n_ser));
+            int par = T > 1 &&
+                      (in_probe ? bidx % 2 == 0
+                                : (n_par && n_ser ? t_par / n_par <= t_ser / n_ser : use_par));
             double tb = recnn__now();
             int G = gr.G;
             const int dense = dense_adam;
@@ -956,8 +1094,10 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                 for (int g = 0; g < G && ok; g++)
                     gr.st[g] = group_step(&gr, g, nets, T, sn, dense, l2);
             }
-            if (T > 1 && bidx < PROBE)
+            if (in_probe) {
                 *(par ? &t_par : &t_ser) += recnn__now() - tb;
+                *(par ? &n_par : &n_ser) += 1;
+            }
             for (int t = 0; t < T; t++) {
                 if (stt[t] && !st)
                     st = stt[t];
@@ -971,6 +1111,18 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         }
         if (st)
             break;
+        if (probing && n_par && n_ser) {
+            /* parallel clearly slower: probe again only after `backoff`
+             * epochs (doubling); otherwise probe every epoch */
+            use_par = t_par / n_par <= t_ser / n_ser;
+            if (t_par / n_par > 3 * (t_ser / n_ser)) {
+                next_probe = epoch + backoff;
+                backoff = backoff < 64 ? 2 * backoff : 64;
+            } else {
+                next_probe = epoch + 1;
+                backoff = 1;
+            }
+        }
         double loss = n ? loss_sum / (double)n : 0.0;
         if (!isfinite(loss)) {
             st = recnn__fail(RECNN_E_NUMERIC, "%s: the training loss diverged at epoch %d",
