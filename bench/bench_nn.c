@@ -592,11 +592,13 @@ int main(int argc, char **argv)
                     32, 17770, 512, &r);
         bench_dense("neumf", "dense 16->8 fwd+bwd", "NeuMF MLP layer 1, batch 256", 256, 16, 8,
                     &r);
+        bench_dense("neumf", "dense 32->16 fwd+bwd",
+                    "NeuMF default MLP (layers=32,16,8) layer 1, batch 256", 256, 32, 16, &r);
         bench_dense("neumf", "dense 8->4 fwd+bwd", "NeuMF MLP layer 2, batch 256", 256, 8, 4,
                     &r);
         bench_dense("neumf", "dense 20->1 fwd+bwd", "NeuMF output layer (16 GMF + 4 MLP), batch 256",
                     256, 20, 1, &r);
-        bench_dense("neumf", "dense 64->32 fwd+bwd", "NCF MLP 128-64-32 layer 2, batch 256",
+        bench_dense("neumf", "dense 64->32 fwd+bwd", "NCF MLP layers=64,32,16,8 layer 1, batch 256",
                     256, 64, 32, &r);
         bench_dense("autorec", "dense 1682->500 fwd+bwd",
                     "U-AutoRec-shaped dense encoder, full batch 943", 943, 1682, 500, &r);
