@@ -302,32 +302,69 @@ static inline void heap_push(nb_entry *h, int64_t *n, int64_t cap, nb_entry e)
     h[j] = e;
 }
 
-/* Sorts a heap of n entries best first in place (heapsort: the worst entry
- * is repeatedly moved to the end of the shrinking heap). */
-static void heap_sort_best_first(nb_entry *h, int64_t n)
+/* Sorts n entries best first (descending keys): a stable LSD radix sort on
+ * bytes with the digits reversed, skipping the bytes every key shares
+ * (e.g. the high bytes of small indices).  Branch-free, unlike a
+ * comparison sort on these unpredictable keys.  tmp holds n entries. */
+static void sort_best_first(nb_entry *a, nb_entry *tmp, int64_t n)
 {
-    for (int64_t end = n - 1; end > 0; end--) {
-        nb_entry worst = h[0], e = h[end];
-        int64_t m = end, j = 0;
-        for (;;) {
-            int64_t l = 2 * j + 1, r = l + 1, w = -1;
-            nb_entry wv = e;
-            if (l < m && worse(h[l], wv)) {
-                w = l;
-                wv = h[l];
-            }
-            if (r < m && worse(h[r], wv))
-                w = r;
-            if (w < 0)
-                break;
-            h[j] = h[w];
-            j = w;
-        }
-        h[j] = e;
-        h[end] = worst;
+    nb_entry *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64 && n > 1; shift += 8) {
+        int64_t cnt[257] = {0};
+        for (int64_t i = 0; i < n; i++)
+            cnt[1 + (255 - (int)((src[i] >> shift) & 255))]++;
+        int skip = 0;
+        for (int d = 1; d <= 256; d++)
+            skip |= cnt[d] == n;
+        if (skip)
+            continue;
+        for (int d = 0; d < 256; d++)
+            cnt[d + 1] += cnt[d];
+        for (int64_t i = 0; i < n; i++)
+            dst[cnt[255 - (int)((src[i] >> shift) & 255)]++] = src[i];
+        nb_entry *t = src;
+        src = dst;
+        dst = t;
     }
+    if (src != a)
+        memcpy(a, src, (size_t)n * sizeof *a);
 }
 
+/* Partial selection: afterwards a[0..k) hold the k best of a[0..n)
+ * (k < n; any order; keys are distinct). */
+static void select_best(nb_entry *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    const int64_t want = k - 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        nb_entry x = a[lo], y = a[mid], z = a[hi], piv;
+        if (x < y)
+            piv = y < z ? y : (x < z ? z : x);
+        else
+            piv = x < z ? x : (y < z ? z : y);
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] > piv)
+                i++;
+            while (a[j] < piv)
+                j--;
+            if (i <= j) {
+                nb_entry t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+}
 
 typedef struct sim_view {
     /* entity a's raters: ent_ptr/ent_idx/ent_x; each rater's row: oth_* */
@@ -342,6 +379,7 @@ typedef struct sim_view {
      * vectors with zeros for missing ratings), or NULL to normalise over the
      * co-ratings only (pearson_baseline, as Surprise) */
     const double *norm2;
+    int64_t n_oth; /* rows of oth_* */
 } sim_view;
 
 /* Fast path for cosine and adjusted cosine (whole-vector norms): only the
@@ -362,19 +400,43 @@ static int compute_neighbours_cos(const knn_cfg *c, const sim_view *v, int32_t *
         return recnn__fail(RECNN_E_NOMEM, "knn: out of memory");
     for (int64_t a = 0; a < n; a++)
         inv[a] = v->norm2[a] > 0 ? (float)(1.0 / sqrt(v->norm2[a])) : 0.0f;
+    /* Dense scan or first-touch list.  The accumulation is the same
+     * (scatter-adds in the same order); what differs is how the touched
+     * entities are found afterwards.  With few entities (n^2 no larger
+     * than a few times the scatter work, e.g. the 9,724 items of
+     * ml-latest-small: n^2 = 95M against 61M updates) every entity is
+     * scanned in order: the scatter then carries no list and the scan is a
+     * vectorised loop with a threshold filter in front of the heap.
+     * Otherwise (e.g. users of a large set) only the touched entities are
+     * visited.  Both give the same lists: the kept neighbours are the best
+     * `keep` by (similarity, then smaller index), a total order. */
+    double work = 0;
+    for (int64_t r = 0; r < v->n_oth; r++) {
+        double len = (double)(v->oth_ptr[r + 1] - v->oth_ptr[r]);
+        work += len * len;
+    }
+    const int dense = (double)n * (double)n <= 4.0 * work;
+    const float shrinkf = (float)shrink;
+    const int32_t min_sup = (int32_t)(c->min_support < INT32_MAX ? c->min_support : INT32_MAX);
     int failed = 0;
 #pragma omp parallel num_threads(recnn__threads()) if (v->ent_ptr[v->n_ent] >= 20000)
     {
-        cos_cell *acc = recnn__calloc((size_t)n, sizeof(cos_cell));
-        int32_t *touched = recnn__alloc((size_t)n, sizeof(int32_t));
-        nb_entry *heap = recnn__alloc((size_t)keep, sizeof(nb_entry));
-        if (!acc || !touched || !heap) {
+        float *dot = recnn__calloc((size_t)n, sizeof(float));
+        int32_t *cnt = recnn__calloc((size_t)n, sizeof(int32_t));
+        int32_t *touched = dense ? NULL : recnn__alloc((size_t)n, sizeof(int32_t));
+        /* heap (list path) or candidate buffer of 2 keep (dense path), and
+         * the radix sort's scratch */
+        nb_entry *heap = recnn__alloc((size_t)(dense ? 2 * keep : keep), sizeof(nb_entry));
+        nb_entry *tmp = recnn__alloc((size_t)keep, sizeof(nb_entry));
+        float sims[64];
+        const int ok = dot && cnt && heap && tmp && (dense || touched);
+        if (!ok) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(dynamic, 16)
         for (int64_t a = 0; a < n; a++) {
-            if (!acc || !touched || !heap)
+            if (!ok)
                 continue;
             int64_t nt = 0;
             for (int64_t p = v->ent_ptr[a]; p < v->ent_ptr[a + 1]; p++) {
@@ -382,38 +444,93 @@ static int compute_neighbours_cos(const knn_cfg *c, const sim_view *v, int32_t *
                 const float xa = v->ent_x[p];
                 const int32_t *oi = v->oth_idx;
                 const float *ox = v->oth_x;
-                for (int64_t q = v->oth_ptr[r]; q < v->oth_ptr[r + 1]; q++) {
-                    cos_cell *cc = acc + oi[q];
-                    if (cc->cnt++ == 0)
-                        touched[nt++] = oi[q];
-                    cc->dot += xa * ox[q];
+                if (dense) {
+                    for (int64_t q = v->oth_ptr[r]; q < v->oth_ptr[r + 1]; q++) {
+                        dot[oi[q]] += xa * ox[q];
+                        cnt[oi[q]]++;
+                    }
+                } else {
+                    for (int64_t q = v->oth_ptr[r]; q < v->oth_ptr[r + 1]; q++) {
+                        const int32_t b = oi[q];
+                        /* branch-free first-touch list (first touches come
+                         * in no predictable pattern) */
+                        touched[nt] = b;
+                        nt += cnt[b] == 0;
+                        cnt[b]++;
+                        dot[b] += xa * ox[q];
+                    }
                 }
             }
             int64_t nh = 0;
             const float ia = inv[a];
-            for (int64_t t = 0; t < nt; t++) {
-                int32_t b = touched[t];
-                cos_cell cc = acc[b];
-                acc[b].dot = 0;
-                acc[b].cnt = 0;
-                if (b == a || cc.cnt < c->min_support)
-                    continue;
-                float sim = cc.dot * ia * inv[b];
-                if (shrink > 0)
-                    sim *= (float)((cc.cnt - 1) / (cc.cnt - 1 + shrink));
-                if (sim > 0)
-                    heap_push(heap, &nh, keep, nb_make(sim, b));
+            if (dense) {
+                float thr = 0.0f; /* a candidate must beat this (heap full: its worst) */
+                /* candidates above the threshold are appended; when the
+                 * buffer is full the best `keep` are selected and the
+                 * threshold rises to the worst of them.  b ascends, so a
+                 * later candidate with the threshold's similarity has a
+                 * larger index and is worse: ">" is exact. */
+                for (int64_t b0 = 0; b0 < n; b0 += 64) {
+                    const int64_t m = n - b0 < 64 ? n - b0 : 64;
+                    float *restrict dp = dot + b0;
+                    int32_t *restrict cp = cnt + b0;
+                    const float *restrict ip = inv + b0;
+#pragma omp simd
+                    for (int64_t j = 0; j < m; j++) {
+                        const float sim = dp[j] * ia * ip[j];
+                        sims[j] = cp[j] >= min_sup ? sim : 0.0f;
+                    }
+                    if (shrinkf > 0) /* as the list path: the factor in double */
+                        for (int64_t j = 0; j < m; j++)
+                            if (sims[j] > 0)
+                                sims[j] *= (float)((cp[j] - 1) / (cp[j] - 1 + shrink));
+                    memset(dp, 0, (size_t)m * sizeof *dp);
+                    memset(cp, 0, (size_t)m * sizeof *cp);
+                    for (int64_t j = 0; j < m; j++)
+                        if (sims[j] > thr && b0 + j != a) {
+                            heap[nh++] = nb_make(sims[j], (int32_t)(b0 + j));
+                            if (nh == 2 * keep) {
+                                select_best(heap, nh, keep);
+                                nh = keep;
+                                nb_entry worst = heap[0];
+                                for (int64_t e = 1; e < keep; e++)
+                                    worst = heap[e] < worst ? heap[e] : worst;
+                                thr = nb_sim_of(worst);
+                            }
+                        }
+                }
+                if (nh > keep) {
+                    select_best(heap, nh, keep);
+                    nh = keep;
+                }
+            } else {
+                for (int64_t t = 0; t < nt; t++) {
+                    int32_t b = touched[t];
+                    const int32_t nc = cnt[b];
+                    const float d = dot[b];
+                    dot[b] = 0;
+                    cnt[b] = 0;
+                    if (b == a || nc < min_sup)
+                        continue;
+                    float sim = d * ia * inv[b];
+                    if (shrink > 0)
+                        sim *= (float)((nc - 1) / (nc - 1 + shrink));
+                    if (sim > 0)
+                        heap_push(heap, &nh, keep, nb_make(sim, b));
+                }
             }
-            heap_sort_best_first(heap, nh);
+            sort_best_first(heap, tmp, nh);
             for (int64_t j = 0; j < nh; j++) {
                 out_idx[a * keep + j] = nb_idx_of(heap[j]);
                 out_sim[a * keep + j] = nb_sim_of(heap[j]);
             }
             out_n[a] = nh;
         }
-        recnn__free(acc);
+        recnn__free(dot);
+        recnn__free(cnt);
         recnn__free(touched);
         recnn__free(heap);
+        recnn__free(tmp);
     }
     recnn__free(inv);
     if (failed)
@@ -439,13 +556,14 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
         int32_t *cnt = recnn__calloc((size_t)n, sizeof(int32_t));
         int32_t *touched = recnn__alloc((size_t)n, sizeof(int32_t));
         nb_entry *heap = recnn__alloc((size_t)keep, sizeof(nb_entry));
-        if (!acc || !cnt || !touched || !heap) {
+        nb_entry *tmp = recnn__alloc((size_t)keep, sizeof(nb_entry));
+        if (!acc || !cnt || !touched || !heap || !tmp) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(dynamic, 16)
         for (int64_t a = 0; a < n; a++) {
-            if (!acc || !cnt || !touched || !heap)
+            if (!acc || !cnt || !touched || !heap || !tmp)
                 continue;
             int64_t nt = 0;
             for (int64_t p = v->ent_ptr[a]; p < v->ent_ptr[a + 1]; p++) {
@@ -495,7 +613,7 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
                 if (sim > 0)
                     heap_push(heap, &nh, keep, nb_make((float)sim, b));
             }
-            heap_sort_best_first(heap, nh);
+            sort_best_first(heap, tmp, nh);
             for (int64_t j = 0; j < nh; j++) {
                 out_idx[a * keep + j] = nb_idx_of(heap[j]);
                 out_sim[a * keep + j] = nb_sim_of(heap[j]);
@@ -506,6 +624,7 @@ static int compute_neighbours(const knn_cfg *c, const sim_view *v, int sim_kind,
         recnn__free(cnt);
         recnn__free(touched);
         recnn__free(heap);
+        recnn__free(tmp);
     }
     if (failed)
         return recnn__fail(RECNN_E_NOMEM, "knn: out of memory for similarity buffers");
@@ -892,9 +1011,11 @@ static int knn_fit(recnn_model *m, const recnn_dataset *d, const recnn_dataset *
         xc[next[d->item[q]]++] = xr[q];
     sim_view v;
     if (s->user_based)
-        v = (sim_view){d->row_ptr, d->item, xr, d->col_ptr, d->col_user, xc, ne, NULL};
+        v = (sim_view){d->row_ptr, d->item, xr, d->col_ptr, d->col_user, xc, ne, NULL,
+                       s->ni};
     else
-        v = (sim_view){d->col_ptr, d->col_user, xc, d->row_ptr, d->item, xr, ne, NULL};
+        v = (sim_view){d->col_ptr, d->col_user, xc, d->row_ptr, d->item, xr, ne, NULL,
+                       s->nu};
     if (sk == SIM_COSINE || sk == SIM_ADJ_COSINE) {
         norm2 = recnn__calloc((size_t)ne, sizeof(double));
         if (!norm2) {
