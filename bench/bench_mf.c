@@ -222,7 +222,8 @@ static recnn_model *timed_fit(const char *data, const char *cfg, const recnn_dat
     /* as the peer: the median epoch, excluding the first with >= 3 epochs */
     const int from = ec->n >= 3 ? 1 : 0;
     double ep_sec = median_from(ec->wall, ec->n, from);
-    double ep_cpu = median_from(ec->cpu, ec->n, from);
+    /* the first CPU interval also holds the set-up (block bucketing) */
+    double ep_cpu = median_from(ec->cpu, ec->n, ec->n >= 2 ? 1 : 0);
     double work = (double)tr->n_ratings;
     int64_t blocks = 8;
     recnn_model_get_int(m, "blocks", &blocks);
