@@ -405,6 +405,11 @@ def main():
                 for t in tlist:
                     argv = [PY, os.path.join("bench", "peers", pargs[0])] + pargs[1:] + \
                         ["--threads", str(t), "--seed", str(a.seed), "--data", data_dir]
+                    # AutoRec: the very split bench_autorec trained on
+                    split = os.path.join(os.environ.get("TMPDIR") or "/tmp",
+                                         "recnn-bench-split-ml100k-seed%d.txt" % a.seed)
+                    if pname.startswith("autorec") and os.path.exists(split):
+                        argv += ["--split", split]
                     log("peer %s --threads %d ..." % (pname, t))
                     r = run(argv, penv, timeout)
                     rec = run_record(pname, argv, t, r)

@@ -11,7 +11,8 @@ lambda = 100 by default.
   --optim adam  : mini-batches of 64 items, Adam lr 1e-3, the regulariser
                   scaled by batch/items so an epoch sums to the objective
 Protocol: ML-100K, random 90/10 train/test (seed), 10 % of train held out
-as validation; test RMSE at the epoch with the best validation RMSE
+as validation (with --split FILE: bench_autorec's split, so both train on
+the same ratings; the harness passes it); test RMSE at the epoch with the best validation RMSE
 (predictions clipped to [1, 5]; users/items unseen in train predict 3).
 Figures: epoch_seconds (training step(s) only, median excluding epoch 1),
 rmse (test, at best validation epoch), valid_rmse, best_epoch.
@@ -103,6 +104,9 @@ def main():
             common.log("autorec %s epoch %d loss %.1f valid %.4f (%.3fs)"
                        % (a.optim, ep, float(loss), v, timer.t[-1]))
     line = common.base_line(a, "autorec", "ml-100k", a.optim)
+    # the same ratings as bench_autorec when it wrote its split (--split)
+    line["split"] = "bench_autorec's split file" if a.split else "numpy random split"
+
     line.update({"epochs": a.epochs, "hidden": a.hidden, "l2": a.l2,
                  "epoch_seconds": timer.mean(), "rmse": best[2], "valid_rmse": best[0],
                  "best_epoch": best[1],
