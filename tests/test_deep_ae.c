@@ -243,6 +243,93 @@ START_TEST(test_dropout_off_at_inference)
 }
 END_TEST
 
+/* The stored codes match the weights the model keeps: fold-in of a
+ * training user's own ratings (encoded now, from the kept weights)
+ * reproduces score_user (codes stored at training time). */
+static void check_codes_match_weights(const recnn_model *m, const recnn_dataset *train)
+{
+    int64_t n_items = recnn_model_n_items(m);
+    float *s1 = malloc(sizeof(float) * (size_t)n_items);
+    float *s2 = malloc(sizeof(float) * (size_t)n_items);
+    for (int32_t u = 0; u < 5; u++) {
+        int64_t a0 = train->row_ptr[u], a1 = train->row_ptr[u + 1];
+        if (a1 == a0)
+            continue;
+        CHECK_OK(m->vt->score_user(m, u, s1));
+        CHECK_OK(m->vt->score_new(m, a1 - a0, train->item + a0, train->value + a0, s2));
+        for (int64_t i = 0; i < n_items; i++)
+            ck_assert_msg(fabsf(s1[i] - s2[i]) <= 1e-4f * (1.0f + fabsf(s1[i])),
+                          "user %d item %lld: %g vs %g", u, (long long)i, s1[i], s2[i]);
+    }
+    free(s1);
+    free(s2);
+}
+
+/* ---- weight averaging, emphasised denoising ----------------------------- */
+
+START_TEST(test_average)
+{
+    fixture fx;
+    small(&fx);
+    const char *plain = "layers=32,16 epochs=12 patience=0 lr=0.02 seed=3";
+    const char *avg = "layers=32,16 epochs=12 patience=0 lr=0.02 seed=3 average=0.95";
+    recnn_model *a = fit("deep_ae", plain, &fx, NULL);
+    recnn_model *b = fit("deep_ae", avg, &fx, NULL);
+    recnn_model *c = fit("deep_ae", avg, &fx, NULL);
+    float *pa = predict_all(a, fx.test), *pb = predict_all(b, fx.test);
+    float *pc = predict_all(c, fx.test);
+    size_t bytes = sizeof(float) * (size_t)fx.test->n_ratings;
+    ck_assert_int_ne(memcmp(pa, pb, bytes), 0); /* the averaged weights are kept */
+    ck_assert_int_eq(memcmp(pb, pc, bytes), 0); /* deterministic */
+    double base = mean_rmse(fx.train, fx.test), got = model_rmse(b, fx.test);
+    ck_assert_msg(got < 0.95 * base, "average: %.4f vs mean %.4f", got, base);
+    /* the codes were computed from the averaged weights, both when the last
+     * epoch is kept (patience 0) and when the best epoch is restored */
+    check_codes_match_weights(b, fx.train);
+    recnn_model *d = fit("deep_ae", "layers=32 epochs=15 patience=3 average=0.9 lr=0.02",
+                         &fx, NULL);
+    check_codes_match_weights(d, fx.train);
+    free(pa);
+    free(pb);
+    free(pc);
+    recnn_model_free(a);
+    recnn_model_free(b);
+    recnn_model_free(c);
+    recnn_model_free(d);
+    free_data(&fx);
+}
+END_TEST
+
+START_TEST(test_kept_weight)
+{
+    fixture fx;
+    small(&fx);
+    const char *base_cfg = "layers=32,16 epochs=10 patience=0 lr=0.02 seed=4";
+    char c1[256], c2[256], c3[256];
+    snprintf(c1, sizeof c1, "%s input_dropout=0.3", base_cfg);
+    snprintf(c2, sizeof c2, "%s input_dropout=0.3 kept_weight=0.3", base_cfg);
+    snprintf(c3, sizeof c3, "%s kept_weight=0.3", base_cfg);
+    recnn_model *a = fit("deep_ae", c1, &fx, NULL), *b = fit("deep_ae", c2, &fx, NULL);
+    recnn_model *c = fit("deep_ae", base_cfg, &fx, NULL), *d = fit("deep_ae", c3, &fx, NULL);
+    float *pa = predict_all(a, fx.test), *pb = predict_all(b, fx.test);
+    float *pc = predict_all(c, fx.test), *pd = predict_all(d, fx.test);
+    size_t bytes = sizeof(float) * (size_t)fx.test->n_ratings;
+    ck_assert_int_ne(memcmp(pa, pb, bytes), 0); /* the weighting changes training */
+    ck_assert_int_eq(memcmp(pc, pd, bytes), 0); /* no effect without input dropout */
+    double base = mean_rmse(fx.train, fx.test), got = model_rmse(b, fx.test);
+    ck_assert_msg(got < 0.95 * base, "kept_weight: %.4f vs mean %.4f", got, base);
+    free(pa);
+    free(pb);
+    free(pc);
+    free(pd);
+    recnn_model_free(a);
+    recnn_model_free(b);
+    recnn_model_free(c);
+    recnn_model_free(d);
+    free_data(&fx);
+}
+END_TEST
+
 START_TEST(test_fold_in_public)
 {
     fixture fx;
@@ -470,6 +557,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dropout_off_at_inference);
     tcase_add_test(tc, test_fold_in_public);
     tcase_add_test(tc, test_refeed_runs);
+    tcase_add_test(tc, test_average);
+    tcase_add_test(tc, test_kept_weight);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_unseen_default);
     tcase_add_test(tc, test_save_load);

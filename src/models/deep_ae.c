@@ -65,8 +65,10 @@ typedef struct dae_cfg {
     double dropout;
     char dropout_at[RECNN__STR_MAX];
     double input_dropout;
+    double kept_weight;
     int64_t tied;
     int64_t refeed;
+    double average;
     char optimizer[RECNN__STR_MAX];
     double lr;
     double momentum;
@@ -110,11 +112,20 @@ typedef struct dae_cfg {
          0.95, NULL, NULL,                                                                \
          "denoising: share of a row's observed inputs dropped during training (the "      \
          "rest scaled by 1/(1-rate)); the loss still covers every observed entry"},       \
+        {"kept_weight", RECNN__SET_FLOAT, offsetof(dae_cfg, kept_weight), 1, 0, 1, NULL,  \
+         NULL,                                                                            \
+         "with input_dropout: loss weight of the entries that stayed in the input "      \
+         "(dropped entries weigh 1; below 1 emphasises predicting what the input did "   \
+         "not show — emphasised denoising, Vincent et al. 2010)"},                       \
         {"tied", RECNN__SET_INT, offsetof(dae_cfg, tied), 0, 0, 1, NULL, NULL,            \
          "1: decoder weights are the encoder weights transposed (own biases)"},           \
         {"refeed", RECNN__SET_INT, offsetof(dae_cfg, refeed), 0, 0, 10, NULL, NULL,       \
          "dense re-feeding steps after each normal step (feed the batch's dense output "  \
          "back as input and target; costs batch x row length x first width each)"},       \
+        {"average", RECNN__SET_FLOAT, offsetof(dae_cfg, average), 0, 0, 0.99999, NULL,    \
+         NULL,                                                                            \
+         "weight averaging: exponential moving average of every parameter with this "    \
+         "decay per step (0 = off); the averaged weights are validated and kept"},       \
         {"optimizer", RECNN__SET_STR, offsetof(dae_cfg, optimizer), 0, 0, 0, OPT, OPTS,   \
          "mini-batch optimizer (sparse rows updated lazily)"},                            \
         {"lr", RECNN__SET_FLOAT, offsetof(dae_cfg, lr), LR, 1e-9, 1e3, NULL, NULL,        \
@@ -565,7 +576,11 @@ typedef struct train_ctx {
     int64_t *iptr;              /* B + 1: the batch's kept inputs (input_dropout) */
     int32_t *iidx;              /* max_nnz */
     float *ival;                /* max_nnz */
+    float *ew;                  /* max_nnz: loss weight per batch entry (kept_weight < 1) */
     float lo, hi;
+    float *avg[2 * MAXS + 4];   /* average>0: running averages of ps[j] (NULL: a
+                                   duplicate of an earlier entry) */
+    int64_t steps;              /* optimizer steps taken (for the averaging warm-up) */
 } train_ctx;
 
 /* hid[r0 .. r0+n) for consecutive rows, no dropout. */
@@ -584,12 +599,53 @@ static int encode_all(train_ctx *t)
     return RECNN_OK;
 }
 
+/* Weight averaging (average > 0): after every step each averaged copy
+ * moves towards the live weights, avg += (1 - beta_t) (w - avg), with the
+ * warm-up beta_t = min(average, (1 + t) / (10 + t)) so that the first
+ * steps (far from any useful point) are forgotten quickly. */
+static void average_update(train_ctx *t)
+{
+    t->steps++;
+    double bt = (1.0 + (double)t->steps) / (10.0 + (double)t->steps);
+    const float a = 1.0f - (float)(t->c->average < bt ? t->c->average : bt);
+    for (int j = 0; j < t->nps; j++) {
+        float *restrict v = t->avg[j];
+        const float *restrict w = t->ps[j]->w;
+        if (!v)
+            continue;
+        const int64_t n = t->ps[j]->count;
+#pragma omp simd
+        for (int64_t e = 0; e < n; e++)
+            v[e] += a * (w[e] - v[e]);
+    }
+}
+
+/* Exchanges the live weights and their averages (twice = no change). */
+static void average_swap(train_ctx *t)
+{
+    for (int j = 0; j < t->nps; j++) {
+        float *restrict v = t->avg[j], *restrict w = t->ps[j]->w;
+        if (!v)
+            continue;
+        const int64_t n = t->ps[j]->count;
+#pragma omp simd
+        for (int64_t e = 0; e < n; e++) {
+            float x = w[e];
+            w[e] = v[e];
+            v[e] = x;
+        }
+    }
+}
+
 static int penalise_and_step(train_ctx *t)
 {
     double reg = t->c->reg * t->pen_scale;
     if (reg > 0)
         recnn__params_elastic(t->ps, t->nps, (float)reg, (float)t->c->l1_ratio);
-    return recnn__optim_step(t->opt);
+    int st = recnn__optim_step(t->opt);
+    if (st == RECNN_OK && t->c->average > 0)
+        average_update(t);
+    return st;
 }
 
 /* One re-feeding step: input and target Xd (n x d, the previous dense
@@ -626,19 +682,24 @@ static int sparse_step(train_ctx *t, const recnn__csr *x, int64_t nnz, double *s
     recnn__csr xin = *x; /* the input: x, or x with entries dropped */
     if (t->c->input_dropout > 0) {
         const float rate = (float)t->c->input_dropout, keep = 1.0f / (1.0f - rate);
-        int64_t q = 0;
+        int64_t q = 0, nw = 0;
         t->iptr[0] = 0;
         for (int64_t r = 0; r < x->n; r++) {
             int64_t sr = x->sel ? x->sel[r] : r;
-            for (int64_t e = x->ptr[sr]; e < x->ptr[sr + 1]; e++)
-                if (recnn__rng_uniformf(t->rng) >= rate) {
+            for (int64_t e = x->ptr[sr]; e < x->ptr[sr + 1]; e++) {
+                const int kept = recnn__rng_uniformf(t->rng) >= rate;
+                if (kept) {
                     t->iidx[q] = x->idx[e];
                     t->ival[q++] = (x->val ? x->val[e] : 1.0f) * keep;
                 }
+                if (t->ew) /* batch order = the order of the output entries */
+                    t->ew[nw++] = kept ? (float)t->c->kept_weight : 1.0f;
+            }
             t->iptr[r + 1] = q;
         }
         xin = (recnn__csr){x->n, t->iptr, t->iidx, t->ival, NULL};
     }
+    const int emph = t->c->input_dropout > 0 && t->c->kept_weight < 1.0;
     int st = hidden_forward(s, &t->pb, x->n, &xin, NULL, 1, &top);
     if (st == RECNN_OK)
         st = recnn__masked_forward(s->out, top, x, t->y);
@@ -652,6 +713,14 @@ static int sparse_step(train_ctx *t, const recnn__csr *x, int64_t nnz, double *s
     recnn__act_forward(s->oact, s->oa, 1, nnz, t->y, t->y);
     float scale = (float)(1.0 / (double)nnz);
     *sse += recnn__loss_mse_csr(x, t->y, scale, t->gy) * (double)nnz;
+    if (emph) { /* weighted masked MSE, normalised by the sum of the weights */
+        double sw = 0;
+        for (int64_t e = 0; e < nnz; e++)
+            sw += t->ew[e];
+        const float f = sw > 0 ? (float)((double)nnz / sw) : 0.0f;
+        for (int64_t e = 0; e < nnz; e++)
+            t->gy[e] *= t->ew[e] * f;
+    }
     if (t->c->range_penalty > 0)
         recnn__penalty_range(nnz, t->y, t->lo, t->hi,
                              (float)(t->c->range_penalty * t->pen_scale) * scale,
@@ -691,6 +760,9 @@ static void ctx_free(train_ctx *t)
     recnn__free(t->iptr);
     recnn__free(t->iidx);
     recnn__free(t->ival);
+    recnn__free(t->ew);
+    for (int j = 0; j < t->nps; j++)
+        recnn__free(t->avg[j]);
 }
 
 static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_dataset *valid)
@@ -788,8 +860,22 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
             t.iptr = recnn__alloc((size_t)B + 1, sizeof(int64_t));
             t.iidx = recnn__alloc((size_t)(t.max_nnz ? t.max_nnz : 1), sizeof(int32_t));
             t.ival = recnn__alloc((size_t)(t.max_nnz ? t.max_nnz : 1), sizeof(float));
-            if (!t.iptr || !t.iidx || !t.ival)
+            if (c->kept_weight < 1.0)
+                t.ew = recnn__alloc((size_t)(t.max_nnz ? t.max_nnz : 1), sizeof(float));
+            if (!t.iptr || !t.iidx || !t.ival || (c->kept_weight < 1.0 && !t.ew))
                 st = RECNN_E_NOMEM;
+        }
+        for (int j = 0; st == RECNN_OK && c->average > 0 && j < t.nps; j++) {
+            int dup = 0;
+            for (int q = 0; q < j; q++)
+                dup |= t.ps[q]->w == t.ps[j]->w;
+            if (dup)
+                continue;
+            t.avg[j] = recnn__alloc((size_t)t.ps[j]->count, sizeof(float));
+            if (!t.avg[j])
+                st = RECNN_E_NOMEM;
+            else
+                memcpy(t.avg[j], t.ps[j]->w, (size_t)t.ps[j]->count * sizeof(float));
         }
         if (st || !t.g1 || !t.g2 || !t.y || !t.gy ||
             (c->refeed > 0 && (!t.Xd || !t.Yd || !t.GY)))
@@ -825,6 +911,9 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                              m->vt->kind, (long long)epoch);
             break;
         }
+        /* validation (and the kept model) uses the averaged weights */
+        if (c->average > 0)
+            average_swap(&t);
         if ((st = encode_all(&t)))
             break;
         recnn__optim_epoch_end(t.opt);
@@ -835,8 +924,10 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                                     "rmse", 1, (int)c->patience, recnn__now() - t0);
         if (stop < 0)
             st = RECNN_E_NOMEM;
-        if (stop)
-            break;
+        if (stop || epoch == c->epochs)
+            break; /* averaged weights (and their codes) stay in place */
+        if (c->average > 0)
+            average_swap(&t);
     }
     recnn__free(perm);
     ctx_free(&t);
