@@ -13,7 +13,7 @@
  * users/items without training ratings predict 3; repeated for 5 seeds.
  *
  *   autorec [u.data or directory] [--quick] [--seeds N] [--threads N]
- *           [--lambdas 50,100,150,200] [--out DIR] [--no-refit]
+ *           [--lambdas 50,100,150,200,300] [--out DIR] [--no-refit]
  *           [--only 1a|1b|5] [--item-only] [--ml1m PATH] [--ml10m PATH] [--netflix PATH]
  *           [--skip-100k]
  *
@@ -369,7 +369,7 @@ int main(int argc, char **argv)
     snprintf(def_path, sizeof def_path, "%s/ml-100k/u.data",
              dir && *dir ? dir : "../shared/datasets");
     o.ml100k = def_path;
-    parse_lambdas(&o, "50,100,150,200");
+    parse_lambdas(&o, "50,100,150,200,300");
     for (int a = 1; a < argc; a++) {
         const char *s = argv[a];
         const char *next = a + 1 < argc ? argv[a + 1] : NULL;
