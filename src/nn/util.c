@@ -313,33 +313,40 @@ void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const floa
     }
 }
 
-void recnn__act_backward(int act, float alpha, int64_t n, int64_t dim, const float *y,
-                         const float *gy, float *gx)
+/* Element-wise, in place allowed (gx == gy): every loop vectorises. */
+RECNN__CLONES void recnn__act_backward(int act, float alpha, int64_t n, int64_t dim,
+                                       const float *y, const float *gy, float *gx)
 {
     int64_t total = n * dim;
     switch (act) {
     case RECNN__ACT_SIGMOID:
+#pragma omp simd
         for (int64_t i = 0; i < total; i++)
             gx[i] = gy[i] * y[i] * (1.0f - y[i]);
         break;
     case RECNN__ACT_TANH:
+#pragma omp simd
         for (int64_t i = 0; i < total; i++)
             gx[i] = gy[i] * (1.0f - y[i] * y[i]);
         break;
     case RECNN__ACT_RELU:
+#pragma omp simd
         for (int64_t i = 0; i < total; i++)
             gx[i] = y[i] > 0 ? gy[i] : 0.0f;
         break;
     case RECNN__ACT_LEAKY_RELU:
         /* sign(y) = sign(x) for alpha > 0; alpha <= 0 behaves as relu. */
+#pragma omp simd
         for (int64_t i = 0; i < total; i++)
             gx[i] = y[i] > 0 ? gy[i] : alpha * gy[i];
         break;
     case RECNN__ACT_ELU:
+#pragma omp simd
         for (int64_t i = 0; i < total; i++)
             gx[i] = y[i] > 0 ? gy[i] : gy[i] * (y[i] + alpha);
         break;
     case RECNN__ACT_SELU:
+#pragma omp simd
         for (int64_t i = 0; i < total; i++)
             gx[i] = y[i] > 0 ? RECNN__SELU_LAMBDA * gy[i]
                              : gy[i] * (y[i] + RECNN__SELU_LAMBDA * RECNN__SELU_ALPHA);
