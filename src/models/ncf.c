@@ -816,15 +816,27 @@ static void reduce_param(net **nets, int T, const int64_t *shard_n, int j)
             continue;
         recnn__param *pr = nets[t]->params[j];
         if (recnn__param_sparse(pr)) {
-            int64_t rl = pr->row_len > 0 ? pr->row_len : pr->count;
-            for (int64_t q = 0; q < pr->n_rows; q++) {
-                int64_t row = pr->rows[q];
-                recnn__param_touch(pm, row);
-                float *dst = pm->g + row * rl;
-                const float *src = pr->g + row * rl;
-                for (int64_t e = 0; e < rl; e++)
-                    dst[e] += src[e];
+            const int64_t rl = pr->row_len > 0 ? pr->row_len : pr->count;
+            /* the common row widths as constants: one vector add per row */
+#define ADD_ROWS(W)                                                                        \
+    for (int64_t q = 0; q < pr->n_rows; q++) {                                             \
+        int64_t row = pr->rows[q];                                                         \
+        recnn__param_touch(pm, row);                                                       \
+        float *dst = pm->g + row * (W);                                                    \
+        const float *src = pr->g + row * (W);                                              \
+        for (int64_t e = 0; e < (W); e++)                                                  \
+            dst[e] += src[e];                                                              \
+    }
+            if (rl == 8) {
+                ADD_ROWS(8)
+            } else if (rl == 16) {
+                ADD_ROWS(16)
+            } else if (rl == 32) {
+                ADD_ROWS(32)
+            } else {
+                ADD_ROWS(rl)
             }
+#undef ADD_ROWS
         } else {
             for (int64_t e = 0; e < pr->count; e++)
                 pm->g[e] += pr->g[e];
