@@ -222,48 +222,61 @@ typedef struct {
     float ep, em, smin, smax, sinit;
 } coefs;
 
-static void update(int kind, const coefs *c, int decay, int64_t i0, int64_t i1, float *w,
-                   float *g, float *s1, float *s2)
+/* Every optimizer but iRprop- over [i0, i1): element-wise, per-CPU
+ * clones, so each loop runs at the vector width (the bits do not depend
+ * on it; FMA contraction makes the v3 clone differ from the baseline one,
+ * fixed per machine). */
+RECNN__CLONES static void update(int kind, const coefs *c, int decay, int64_t i0, int64_t i1,
+                                 float *restrict w, const float *restrict g,
+                                 float *restrict s1, float *restrict s2)
 {
+    const float lr = c->lr, wd = decay ? c->wd : 0.0f, mu = c->mu, rho = c->rho;
+    const float eps = c->eps, b1 = c->b1, b2 = c->b2, bc1 = c->bc1, bc2 = c->bc2;
     switch (kind) {
     case RECNN__OPT_SGD:
-        for (int64_t i = i0; i < i1; i++) {
-            float gi = g[i] + (decay ? c->wd * w[i] : 0.0f);
-            w[i] -= c->lr * gi;
-        }
+#pragma omp simd
+        for (int64_t i = i0; i < i1; i++)
+            w[i] -= lr * (g[i] + wd * w[i]);
         break;
     case RECNN__OPT_MOMENTUM:
+#pragma omp simd
         for (int64_t i = i0; i < i1; i++) {
-            float gi = g[i] + (decay ? c->wd * w[i] : 0.0f);
-            s1[i] = c->mu * s1[i] + gi;
-            w[i] -= c->lr * s1[i];
+            float v = mu * s1[i] + (g[i] + wd * w[i]);
+            s1[i] = v;
+            w[i] -= lr * v;
         }
         break;
     case RECNN__OPT_NESTEROV:
+#pragma omp simd
         for (int64_t i = i0; i < i1; i++) {
-            float gi = g[i] + (decay ? c->wd * w[i] : 0.0f);
-            s1[i] = c->mu * s1[i] + gi;
-            w[i] -= c->lr * (gi + c->mu * s1[i]);
+            float gi = g[i] + wd * w[i];
+            float v = mu * s1[i] + gi;
+            s1[i] = v;
+            w[i] -= lr * (gi + mu * v);
         }
         break;
     case RECNN__OPT_RMSPROP:
+#pragma omp simd
         for (int64_t i = i0; i < i1; i++) {
-            float gi = g[i] + (decay ? c->wd * w[i] : 0.0f);
-            s1[i] = c->rho * s1[i] + (1.0f - c->rho) * gi * gi;
-            w[i] -= c->lr * gi / (sqrtf(s1[i]) + c->eps);
+            float gi = g[i] + wd * w[i];
+            float v = rho * s1[i] + (1.0f - rho) * gi * gi;
+            s1[i] = v;
+            w[i] -= lr * gi / (sqrtf(v) + eps);
         }
         break;
-    case RECNN__OPT_ADAM:
+    case RECNN__OPT_ADAM: {
+        const float lrwd = lr * wd; /* decoupled decay (AdamW) */
+#pragma omp simd
         for (int64_t i = i0; i < i1; i++) {
-            float gi = g[i];
-            if (decay)
-                w[i] -= c->lr * c->wd * w[i]; /* decoupled (AdamW) */
-            s1[i] = c->b1 * s1[i] + (1.0f - c->b1) * gi;
-            s2[i] = c->b2 * s2[i] + (1.0f - c->b2) * gi * gi;
-            float mh = s1[i] / c->bc1, vh = s2[i] / c->bc2;
-            w[i] -= c->lr * mh / (sqrtf(vh) + c->eps);
+            float gi = g[i], wi = w[i] - lrwd * w[i];
+            float m = b1 * s1[i] + (1.0f - b1) * gi;
+            float v = b2 * s2[i] + (1.0f - b2) * gi * gi;
+            s1[i] = m;
+            s2[i] = v;
+            w[i] = wi - lr * (m / bc1) / (sqrtf(v / bc2) + eps);
         }
         break;
+    }
     default: /* iRprop-: rprop_run */
         break;
     }
@@ -297,54 +310,11 @@ RECNN__CLONES static void rprop_run(const coefs *c, int decay, int64_t i0, int64
     }
 }
 
-/* Adam over n contiguous values.  The same IEEE single-precision
- * operations in the same order as the scalar formula in update(), four
- * lanes at a time where SSE is available (element-wise, so the bits do not
- * depend on the vector width). */
-static inline void adam_run(const coefs *c, int decay, int64_t n, float *restrict w,
-                            const float *restrict g, float *restrict m, float *restrict v)
-{
-    const float b1 = c->b1, b2 = c->b2, ob1 = 1.0f - c->b1, ob2 = 1.0f - c->b2;
-    const float bc1 = c->bc1, bc2 = c->bc2, lr = c->lr, eps = c->eps, lrwd = c->lr * c->wd;
-    int64_t i = 0;
-#if OPT_SSE
-    const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
-                 vob2 = _mm_set1_ps(ob2), vbc1 = _mm_set1_ps(bc1), vbc2 = _mm_set1_ps(bc2),
-                 vlr = _mm_set1_ps(lr), veps = _mm_set1_ps(eps), vlrwd = _mm_set1_ps(lrwd);
-    for (; i + 4 <= n; i += 4) {
-        __m128 gi = _mm_loadu_ps(g + i), wi = _mm_loadu_ps(w + i);
-        if (decay)
-            wi = _mm_sub_ps(wi, _mm_mul_ps(vlrwd, wi));
-        __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + i)), _mm_mul_ps(vob1, gi));
-        __m128 vi = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + i)),
-                               _mm_mul_ps(_mm_mul_ps(vob2, gi), gi));
-        _mm_storeu_ps(m + i, mi);
-        _mm_storeu_ps(v + i, vi);
-        __m128 mh = _mm_div_ps(mi, vbc1), vh = _mm_div_ps(vi, vbc2);
-        wi = _mm_sub_ps(wi, _mm_div_ps(_mm_mul_ps(vlr, mh), _mm_add_ps(_mm_sqrt_ps(vh), veps)));
-        _mm_storeu_ps(w + i, wi);
-    }
-#endif
-    for (; i < n; i++) {
-        float gi = g[i], wi = w[i];
-        if (decay)
-            wi -= lrwd * wi;
-        float mi = b1 * m[i] + ob1 * gi;
-        float vi = b2 * v[i] + ob2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        float mh = mi / bc1, vh = vi / bc2;
-        w[i] = wi - lr * mh / (sqrtf(vh) + eps);
-    }
-}
-
 /* One parameter's update over [i0, i1) (any kind). */
 static inline void update_range(int kind, const coefs *c, int decay, int64_t i0, int64_t i1,
                                 float *w, float *g, float *s1, float *s2)
 {
-    if (kind == RECNN__OPT_ADAM)
-        adam_run(c, decay, i1 - i0, w + i0, g + i0, s1 + i0, s2 + i0);
-    else if (kind == RECNN__OPT_RPROP)
+    if (kind == RECNN__OPT_RPROP)
         rprop_run(c, decay, i0, i1, w, g, s1, s2);
     else
         update(kind, c, decay, i0, i1, w, g, s1, s2);
