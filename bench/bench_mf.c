@@ -32,6 +32,7 @@
 #include "models/model.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,8 +130,8 @@ static void skip_line(const char *what)
     fflush(stdout);
 }
 
-/* Epoch times: the wall time of the epochs themselves (fit minus set-up;
- * an epoch includes its validation pass), and the process CPU time
+/* Epoch times: the wall time of the epochs' training passes (fit minus
+ * set-up and validation), and the process CPU time
  * between the ends of the first and the last epoch (set-up and the first
  * epoch excluded): on a machine others load, CPU time is the stable
  * figure for single-threaded work. */
@@ -146,7 +147,12 @@ static int add_epoch_seconds(const recnn_progress *p, void *ud)
     ep_clock *e = ud;
     double c = cpu_seconds();
     if (e->n < MAX_EP) {
-        e->wall[e->n] = p->seconds;
+        /* the training pass alone, as the peer times it (validation and
+         * best-epoch bookkeeping excluded; the CPU figure includes them) */
+        e->wall[e->n] = p->size >= offsetof(recnn_progress, train_seconds) +
+                                       sizeof p->train_seconds
+                            ? p->train_seconds
+                            : p->seconds;
         e->cpu[e->n] = c - e->cpu_prev;
     }
     e->cpu_prev = c;

@@ -888,6 +888,7 @@ static int mf_fit(recnn_model *m, const recnn_dataset *d, const recnn_dataset *v
             break;
         }
         lr *= c->lr_decay;
+        m->train_seconds = recnn__now() - t0; /* the pass alone (progress) */
         double vr = recnn__valid_rmse(m, valid);
         int stop = recnn__fit_epoch(m, (int)ep, loss, vr, "rmse", 1, (int)c->patience,
                                     recnn__now() - t0);
