@@ -471,101 +471,11 @@ out:
 /* How many ratings ahead sgd_cell prefetches the factor rows. */
 #define MF_PREFETCH 6
 
-/* p += lr (g q - l2 p), q += lr (g p - l2 q) (both from the old values). */
-static inline void sgd_rows(float *restrict p, float *restrict q, int64_t k, float g,
-                            float lr, float l2)
-{
-    int64_t f = 0;
-    for (; f + 8 <= k; f += 8) {
-        mf_v8 pf, qf, np, nq;
-        LD8(pf, p + f);
-        LD8(qf, q + f);
-        np = pf + lr * (g * qf - l2 * pf);
-        nq = qf + lr * (g * pf - l2 * qf);
-        ST8(p + f, np);
-        ST8(q + f, nq);
-    }
-    for (; f < k; f++) {
-        float pf = p[f], qf = q[f];
-        p[f] += lr * (g * qf - l2 * pf);
-        q[f] += lr * (g * pf - l2 * qf);
-    }
-}
-
-static inline void sgd_prefetch(const mf_state *s, const mf_rating *r, int64_t k)
-{
-#if defined(__GNUC__)
-    const float *pn = s->P + (int64_t)r->u * k, *qn = s->Q + (int64_t)r->i * k;
-    for (int64_t f = 0; f < k; f += 16) {
-        __builtin_prefetch(pn + f, 1);
-        __builtin_prefetch(qn + f, 1);
-    }
-    __builtin_prefetch(s->bu + r->u, 1);
-    __builtin_prefetch(s->bi + r->i, 1);
-#else
-    (void)s;
-    (void)r;
-    (void)k;
-#endif
-}
-
-/* sgd_cell for the plain model (linear output, no dropout): two ratings
- * that share neither the user nor the item are processed together — the
- * first one's updates cannot touch what the second one reads, so the
- * numbers are those of the one-by-one loop, bit for bit, while the two
- * dependency chains (loads, dot product, error, update) overlap. */
-RECNN__CLONES static double sgd_cell_plain(const mf_train *t, const mf_rating *r,
-                                           int64_t n)
-{
-    mf_state *s = t->s;
-    const int64_t k = s->k;
-    float *bu = s->bu, *bi = s->bi;
-    const float mu = s->mu[0];
-    const float lr = t->lr, l2 = (float)t->c->l2, l2b = (float)t->c->l2_bias;
-    double loss = 0;
-    int64_t j = 0;
-    while (j < n) {
-        const int32_t ua = r[j].u, ia = r[j].i;
-        float *pa = s->P + (int64_t)ua * k, *qa = s->Q + (int64_t)ia * k;
-        if (j + 1 < n && r[j + 1].u != ua && r[j + 1].i != ia) {
-            const int32_t ub = r[j + 1].u, ib = r[j + 1].i;
-            float *pb = s->P + (int64_t)ub * k, *qb = s->Q + (int64_t)ib * k;
-            if (j + 1 + MF_PREFETCH < n) {
-                sgd_prefetch(s, r + j + MF_PREFETCH, k);
-                sgd_prefetch(s, r + j + 1 + MF_PREFETCH, k);
-            }
-            const float ea = r[j].r - (mu + bu[ua] + bi[ia] + dot_k(pa, qa, k));
-            const float eb = r[j + 1].r - (mu + bu[ub] + bi[ib] + dot_k(pb, qb, k));
-            loss += (double)ea * ea;
-            bu[ua] += lr * (ea - l2b * bu[ua]);
-            bi[ia] += lr * (ea - l2b * bi[ia]);
-            sgd_rows(pa, qa, k, ea, lr, l2);
-            loss += (double)eb * eb;
-            bu[ub] += lr * (eb - l2b * bu[ub]);
-            bi[ib] += lr * (eb - l2b * bi[ib]);
-            sgd_rows(pb, qb, k, eb, lr, l2);
-            j += 2;
-        } else {
-            if (j + MF_PREFETCH < n)
-                sgd_prefetch(s, r + j + MF_PREFETCH, k);
-            const float e = r[j].r - (mu + bu[ua] + bi[ia] + dot_k(pa, qa, k));
-            loss += (double)e * e;
-            bu[ua] += lr * (e - l2b * bu[ua]);
-            bi[ia] += lr * (e - l2b * bi[ia]);
-            sgd_rows(pa, qa, k, e, lr, l2);
-            j += 1;
-        }
-    }
-    return loss;
-}
-
 /* One SGD pass over the ratings of one cell (its users and items are
  * touched by no other cell of the same sub-epoch). */
 RECNN__CLONES static double sgd_cell(const mf_train *t, mf_rating *r, int64_t n,
                                      recnn_rng *rng)
 {
-    if (t->c->dropout <= 0 && !t->s->sigmoid)
-        return sgd_cell_plain(t, r, n);
     mf_state *s = t->s;
     const int64_t k = s->k;
     const float lr = t->lr, l2 = (float)t->c->l2, l2b = (float)t->c->l2_bias;
