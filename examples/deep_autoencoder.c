@@ -31,6 +31,10 @@
  *                    400); below 150 it caps every row
  *   --repeats N      splits for the "tuned" rows (default 5; --quick 1)
  *   --no-study       only the tuned rows (and --synthetic / --full)
+ *   --ensemble K     members of the averaged tuned user-based row (default 3,
+ *                    --quick 2; 1 = no such row): K models differing only in
+ *                    their seed, member 0 being the single tuned model
+ *   --user-only      of the tuned rows, only the user-based ones
  *   --no-default     skip the ML / Netflix-file study (with --synthetic,
  *                    --full) */
 #include <math.h>
@@ -153,6 +157,90 @@ static result run(const char *settings, const char *extra, int64_t seed,
     return r;
 }
 
+/* Predictions of a fitted model on every rating of d (triplet order). */
+static float *predictions(const recnn_model *m, const recnn_dataset *d)
+{
+    int64_t n = recnn_dataset_n_ratings(d);
+    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    CHECK(recnn_model_predict_dataset(m, d, p));
+    return p;
+}
+
+/* RMSE of predictions p (clamped to the training scale) on d. */
+static double rmse_arrays(const float *p, const recnn_dataset *d, const recnn_dataset *tr)
+{
+    const float *truth;
+    CHECK(recnn_dataset_triplets(d, NULL, NULL, &truth, NULL));
+    recnn_rating_opts o;
+    recnn_rating_opts_init(&o);
+    CHECK(recnn_dataset_scale(tr, &o.scale_min, &o.scale_max));
+    recnn_rating_metrics r = {.size = sizeof r};
+    CHECK(recnn_rating_metrics_arrays(p, truth, (size_t)recnn_dataset_n_ratings(d), &o, &r));
+    return r.rmse;
+}
+
+/* An average of k models that differ only in their seed (seed*1000 + j;
+ * member 0 is the single model of the same row): each is fitted and
+ * early-stopped on its own, and their predictions are averaged.  *single
+ * gets member 0's figures. */
+static result run_ensemble(const char *settings, const char *extra, int64_t seed, int k,
+                           const recnn_dataset *tr, const recnn_dataset *va,
+                           const recnn_dataset *te, int verbose, result *single)
+{
+    int64_t nv = recnn_dataset_n_ratings(va), nt = recnn_dataset_n_ratings(te);
+    float *sv = calloc((size_t)(nv ? nv : 1), sizeof *sv);
+    float *st = calloc((size_t)(nt ? nt : 1), sizeof *st);
+    result e = {0};
+    for (int j = 0; j < k; j++) {
+        recnn_model *m;
+        CHECK(recnn_model_create(&m, "deep_ae"));
+        CHECK(recnn_model_configure(m, settings));
+        if (extra && *extra)
+            CHECK(recnn_model_configure(m, extra));
+        int64_t ep = 0;
+        CHECK(recnn_model_get_int(m, "epochs", &ep));
+        if (g_epoch_cap > 0 && ep > g_epoch_cap) {
+            char cap[64];
+            snprintf(cap, sizeof cap, "epochs=%d patience=%d", g_epoch_cap, g_epoch_cap);
+            CHECK(recnn_model_configure(m, cap));
+        }
+        CHECK(recnn_model_set_int(m, "seed", j == 0 ? seed : seed * 1000 + j));
+        trace t = {0};
+        t.verbose = verbose;
+        recnn_model_set_progress(m, on_epoch, &t);
+        CHECK(recnn_model_fit(m, tr, va));
+        float *pv = predictions(m, va), *pt = predictions(m, te);
+        if (j == 0) {
+            single->valid = rmse_arrays(pv, va, tr);
+            single->test = rmse_arrays(pt, te, tr);
+            single->best_epoch = t.best_epoch;
+            single->epochs = t.epochs;
+            single->sec_per_epoch = t.epochs ? t.secs / t.epochs : NAN;
+        }
+        for (int64_t q = 0; q < nv; q++)
+            sv[q] += pv[q] / (float)k;
+        for (int64_t q = 0; q < nt; q++)
+            st[q] += pt[q] / (float)k;
+        e.best_epoch += t.best_epoch;
+        e.epochs += t.epochs;
+        e.sec_per_epoch += t.epochs ? t.secs / t.epochs / k : 0;
+        free(pv);
+        free(pt);
+        recnn_model_free(m);
+    }
+    e.valid = rmse_arrays(sv, va, tr);
+    e.test = rmse_arrays(st, te, tr);
+    e.best_epoch /= k;
+    e.epochs /= k;
+    free(sv);
+    free(st);
+    return e;
+}
+
 /* ---- the study -------------------------------------------------------------- */
 
 typedef struct row {
@@ -229,6 +317,11 @@ static void print_row(const char *label, double paper, result r, int n)
     fflush(stdout);
 }
 
+/* Members of the averaged user-based row (0: no such row). */
+static int g_ensemble = 3;
+/* 1: only the user-based tuned rows. */
+static int g_user_only = 0;
+
 static void study(const recnn_dataset *all, const char *name, int epochs, uint64_t seed,
                   int do_study, int repeats, int verbose)
 {
@@ -279,15 +372,34 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
         }
     }
     for (int k = 0; k < N_TUNED; k++) {
-        result sum = {0};
+        result sum = {0}, esum = {0};
+        const int ens = k == 0 && g_ensemble > 1; /* the user-based row */
+        if (g_user_only && k > 0)
+            break;
         for (int r = 0; r < repeats; r++) {
             recnn_dataset *a, *b, *c;
             split(all, seed + (uint64_t)r, &a, &b, &c);
             /* tuned rows: the paper's optimizer unless the row says otherwise */
-            result x = run(common, TUNED[k].settings, (int64_t)(seed + (uint64_t)r), a, b,
-                           c, verbose);
-            fprintf(stderr, "  %s split %d: valid %.4f test %.4f\n", TUNED[k].label, r + 1,
-                    x.valid, x.test);
+            result x = {0};
+            if (ens) {
+                result e = run_ensemble(common, TUNED[k].settings,
+                                        (int64_t)(seed + (uint64_t)r), g_ensemble, a, b, c,
+                                        verbose, &x);
+                fprintf(stderr, "  average of %d, split %d (seed %llu): valid %.4f test %.4f\n",
+                        g_ensemble, r + 1, (unsigned long long)(seed + (uint64_t)r), e.valid,
+                        e.test);
+                esum.valid += e.valid / repeats;
+                esum.test += e.test / repeats;
+                esum.best_epoch += e.best_epoch;
+                esum.epochs += e.epochs;
+                esum.sec_per_epoch += e.sec_per_epoch / repeats;
+            } else {
+                x = run(common, TUNED[k].settings, (int64_t)(seed + (uint64_t)r), a, b, c,
+                        verbose);
+            }
+            fprintf(stderr, "  %s split %d (seed %llu): valid %.4f test %.4f\n",
+                    TUNED[k].label, r + 1, (unsigned long long)(seed + (uint64_t)r), x.valid,
+                    x.test);
             sum.valid += x.valid / repeats;
             sum.test += x.test / repeats;
             sum.best_epoch += x.best_epoch;
@@ -300,6 +412,13 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
         sum.best_epoch /= repeats;
         sum.epochs /= repeats;
         print_row(TUNED[k].label, TUNED[k].paper, sum, repeats);
+        if (ens) {
+            char label[64];
+            snprintf(label, sizeof label, "  average of %d seeds", g_ensemble);
+            esum.best_epoch /= repeats;
+            esum.epochs /= repeats;
+            print_row(label, NAN, esum, repeats);
+        }
     }
     printf("tuned settings: ");
     for (int k = 0; k < N_TUNED; k++)
@@ -383,7 +502,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: deep_autoencoder [--ml100k | --ml-latest-small | --netflix PATH ...] "
             "[--synthetic] [--full] [--quick] [--epochs N] [--repeats N] [--seed S] "
-            "[--threads N] [--no-study] [--no-default] [--verbose]\n");
+            "[--threads N] [--no-study] [--ensemble K] [--user-only] [--no-default] "
+            "[--verbose]\n");
     exit(2);
 }
 
@@ -409,6 +529,10 @@ int main(int argc, char **argv)
             full = 1;
         else if (!strcmp(argv[a], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[a], "--ensemble") && a + 1 < argc)
+            g_ensemble = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--user-only"))
+            g_user_only = 1;
         else if (!strcmp(argv[a], "--no-study"))
             do_study = 0;
         else if (!strcmp(argv[a], "--no-default"))
@@ -432,6 +556,8 @@ int main(int argc, char **argv)
         g_epoch_cap = epochs;
     if (repeats <= 0)
         repeats = quick ? 1 : 5;
+    if (quick && g_ensemble > 2)
+        g_ensemble = 2;
 
     recnn_dataset *all = NULL;
     char path[1024];
