@@ -911,6 +911,9 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
                              m->vt->kind, (long long)epoch);
             break;
         }
+        /* the training pass alone (progress train_seconds, what the PyTorch
+         * peer times): encoding every row and validating come after */
+        m->train_seconds = recnn__now() - t0;
         /* validation (and the kept model) uses the averaged weights */
         if (c->average > 0)
             average_swap(&t);
