@@ -417,6 +417,8 @@ def main():
                     r["threads"], r["status"], fmt(r.get("seconds")), fmt(r.get("peak_rss_mib"))))
             for s in d.get("skips", []):
                 o.append("- skipped: %s\n" % (s.get("skip") or s.get("skipped")))
+            for e in d.get("errors", []):
+                o.append("- **error** (%s threads): %s\n" % (e.get("threads"), e.get("error")))
     else:
         o.append("Not run yet (opt-in: `make bench-scale`, takes minutes).\n")
 
