@@ -300,6 +300,31 @@ START_TEST(test_average)
 }
 END_TEST
 
+START_TEST(test_clip_norm)
+{
+    fixture fx;
+    small(&fx);
+    const char *base_cfg = "layers=32,16 epochs=6 patience=0 lr=0.02 seed=4";
+    char c1[256];
+    snprintf(c1, sizeof c1, "%s clip_norm=0.05", base_cfg);
+    recnn_model *a = fit("deep_ae", base_cfg, &fx, NULL), *b = fit("deep_ae", c1, &fx, NULL);
+    float *pa = predict_all(a, fx.test), *pb = predict_all(b, fx.test);
+    size_t bytes = sizeof(float) * (size_t)fx.test->n_ratings;
+    ck_assert_int_ne(memcmp(pa, pb, bytes), 0); /* a small bound changes the steps */
+    for (int64_t k = 0; k < fx.test->n_ratings; k++)
+        ck_assert(isfinite(pb[k]));
+    recnn_model *c;
+    CHECK_OK(recnn_model_create(&c, "deep_ae"));
+    ck_assert_int_eq(recnn_model_configure(c, "clip_norm=-1"), RECNN_E_INVALID);
+    recnn_model_free(c);
+    free(pa);
+    free(pb);
+    recnn_model_free(a);
+    recnn_model_free(b);
+    free_data(&fx);
+}
+END_TEST
+
 START_TEST(test_kept_weight)
 {
     fixture fx;
@@ -559,6 +584,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_refeed_runs);
     tcase_add_test(tc, test_average);
     tcase_add_test(tc, test_kept_weight);
+    tcase_add_test(tc, test_clip_norm);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_unseen_default);
     tcase_add_test(tc, test_save_load);

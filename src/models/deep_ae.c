@@ -74,6 +74,7 @@ typedef struct dae_cfg {
     double momentum;
     double beta1, beta2;
     double lr_decay;
+    double clip_norm;
     int64_t decay_every;
     int64_t batch;
     double reg;
@@ -138,6 +139,10 @@ typedef struct dae_cfg {
          "Adam beta2 (rmsprop: rho)"},                                                    \
         {"lr_decay", RECNN__SET_FLOAT, offsetof(dae_cfg, lr_decay), DECAY, 0.01, 1, NULL, \
          NULL, "multiply lr, reg and range_penalty by this every decay_every epochs"},    \
+        {"clip_norm", RECNN__SET_FLOAT, offsetof(dae_cfg, clip_norm), 0, 0, 1e9, NULL,    \
+         NULL,                                                                            \
+         "rescale each step's gradient to at most this global L2 norm (0 = off; "        \
+         "a guard against divergence on large data)"},                                   \
         {"decay_every", RECNN__SET_INT, offsetof(dae_cfg, decay_every), 10, 1, 1000000,   \
          NULL, NULL, "epochs between decays"},                                            \
         {"batch", RECNN__SET_INT, offsetof(dae_cfg, batch), 32, 1, 65536, NULL, NULL,     \
@@ -834,6 +839,8 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         } else if (kind == RECNN__OPT_RMSPROP)
             st = recnn__optim_set(t.opt, "rho", c->beta2);
     }
+    if (st == RECNN_OK && c->clip_norm > 0)
+        st = recnn__optim_set(t.opt, "clip_norm", c->clip_norm);
     if (st == RECNN_OK && c->lr_decay < 1.0)
         st = recnn__optim_schedule(t.opt, RECNN__SCHED_STEP, c->lr_decay, c->decay_every);
     for (int i = 0; st == RECNN_OK && i < s->S; i++)
