@@ -395,7 +395,13 @@ static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, co
  * constants (the loop over the outputs becomes one vector operation);
  * each kernel is compiled per CPU (RECNN__CLONES).  The summation order
  * is fixed for a given machine. */
-#define LINEAR_SMALL(in, outd) ((in) * (outd) <= 2048)
+/* Where the direct kernels beat OpenBLAS (swept in bench_nn, docs/
+ * PERFORMANCE.md §6.2): a single output over a short input, or 4/8/16
+ * outputs over at most 16 inputs.  32->16 and 64->32 are 2-6x faster
+ * through sgemm. */
+#define LINEAR_SMALL(in, outd)                                                              \
+    (((outd) == 1 && (in) <= 64) ||                                                        \
+     (((outd) == 4 || (outd) == 8 || (outd) == 16) && (in) <= 16))
 
 /* GNU vector types for the tiny kernels (unaligned loads/stores through
  * memcpy); compiled as AVX in the x86-64-v3 clone, as SSE pairs else. */
