@@ -1271,6 +1271,18 @@ START_TEST(test_fast_exp)
     ck_assert(isfinite(recnn__expf(1000.0f)) && recnn__expf(1000.0f) > 1e38f);
     ck_assert(recnn__expf(-1000.0f) >= 0.0f && recnn__expf(-1000.0f) < 1e-37f);
     ck_assert(isnan(recnn__expf(NAN)));
+    /* expm1: relative error small near 0 too (no cancellation) */
+    worst = 0;
+    for (int i = -100000; i <= 20000; i++) {
+        float x = (float)i * 2e-4f; /* [-20, 4] */
+        if (x == 0.0f)
+            continue;
+        double e = expm1((double)x);
+        double rel = fabs((double)recnn__expm1f(x) - e) / fabs(e);
+        worst = rel > worst ? rel : worst;
+    }
+    ck_assert_msg(worst < 1e-6, "expm1 worst relative error %.3g", worst);
+    ck_assert_float_eq(recnn__expm1f(0.0f), 0.0f);
     ck_assert_float_eq(recnn__sigmoidf(0.0f), 0.5f);
     ck_assert(recnn__sigmoidf(-200.0f) >= 0.0f && recnn__sigmoidf(-200.0f) < 1e-30f);
     ck_assert_float_eq(recnn__sigmoidf(200.0f), 1.0f);

@@ -195,6 +195,23 @@ static inline float recnn__expf(float x)
     return p * sc.f;
 }
 
+/* e^x - 1: a Taylor polynomial to x^7 for |x| < 1/4 (relative error
+ * below 1e-7 there, where expf - 1 would cancel), recnn__expf - 1 beyond;
+ * vectorises like recnn__expf. */
+static inline float recnn__expm1f(float x)
+{
+    float p = 1.0f / 5040.0f;
+    p = p * x + 1.0f / 720.0f;
+    p = p * x + 1.0f / 120.0f;
+    p = p * x + 1.0f / 24.0f;
+    p = p * x + 1.0f / 6.0f;
+    p = p * x + 0.5f;
+    p = (p * x) * x + x;
+    float e = recnn__expf(x) - 1.0f;
+    float ax = x < 0 ? -x : x;
+    return ax < 0.25f ? p : e;
+}
+
 /* The logistic function through recnn__expf (saturates cleanly). */
 static inline float recnn__sigmoidf(float x) { return 1.0f / (1.0f + recnn__expf(-x)); }
 

@@ -242,6 +242,17 @@ float recnn__act_default_alpha(int act)
     return act == RECNN__ACT_LEAKY_RELU ? 0.01f : act == RECNN__ACT_ELU ? 1.0f : 0.0f;
 }
 
+/* ELU (scale 1) and SELU (scale lambda, alpha lambda's partner). */
+RECNN__CLONES static void k_elu(int64_t n, const float *x, float *y, float alpha,
+                                float scale)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = v > 0 ? scale * v : scale * alpha * recnn__expm1f(v);
+    }
+}
+
 RECNN__CLONES static void k_sigmoid(int64_t n, const float *x, float *y)
 {
 #pragma omp simd
@@ -278,16 +289,17 @@ void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const floa
             y[i] = x[i] > 0 ? x[i] : alpha * x[i];
         break;
     case RECNN__ACT_ELU:
+    case RECNN__ACT_SELU: {
+        const int selu = act == RECNN__ACT_SELU;
+        const float a = selu ? RECNN__SELU_ALPHA : alpha, sc = selu ? RECNN__SELU_LAMBDA : 1.0f;
+        const int64_t blk = 4096, nb = (total + blk - 1) / blk;
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
-        for (int64_t i = 0; i < total; i++)
-            y[i] = x[i] > 0 ? x[i] : alpha * expm1f(x[i]);
+        for (int64_t b = 0; b < nb; b++) {
+            int64_t i1 = (b + 1) * blk < total ? (b + 1) * blk : total;
+            k_elu(i1 - b * blk, x + b * blk, y + b * blk, a, sc);
+        }
         break;
-    case RECNN__ACT_SELU:
-#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
-        for (int64_t i = 0; i < total; i++)
-            y[i] = x[i] > 0 ? RECNN__SELU_LAMBDA * x[i]
-                            : RECNN__SELU_LAMBDA * RECNN__SELU_ALPHA * expm1f(x[i]);
-        break;
+    }
     case RECNN__ACT_SOFTMAX:
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
         for (int64_t r = 0; r < n; r++) {
