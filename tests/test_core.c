@@ -261,6 +261,34 @@ START_TEST(test_lapack)
     ck_assert_float_eq_tol(inv[3], 0.5f, 1e-6f);
     float bad[] = {1, 2, 2, 1}, rhs[] = {1, 1};
     ck_assert_int_eq(recnn__posv(2, 1, bad, rhs), RECNN_E_NUMERIC);
+    float bad2[] = {1, 2, 2, 1};
+    ck_assert_int_eq(recnn__spd_inverse(2, bad2), RECNN_E_NUMERIC);
+    float nan2[] = {4, 2, 2, NAN};
+    ck_assert_int_eq(recnn__spd_inverse(2, nan2), RECNN_E_NUMERIC);
+    /* a larger, unsymmetric-looking fill: A = B B^T + n I; A inv(A) = I
+     * (and the result is symmetric: both triangles written) */
+    enum { N = 37 };
+    static float B[N * N], A[N * N], Ai[N * N];
+    recnn_rng r;
+    recnn__rng_seed(&r, 5);
+    for (int i = 0; i < N * N; i++)
+        B[i] = recnn__rng_uniformf(&r) - 0.5f;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = i == j ? N : 0;
+            for (int k = 0; k < N; k++)
+                acc += (double)B[i * N + k] * B[j * N + k];
+            A[i * N + j] = Ai[i * N + j] = (float)acc;
+        }
+    ck_assert_int_eq(recnn__spd_inverse(N, Ai), RECNN_OK);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0;
+            for (int k = 0; k < N; k++)
+                acc += (double)A[i * N + k] * Ai[k * N + j];
+            ck_assert_double_eq_tol(acc, i == j ? 1.0 : 0.0, 1e-4);
+            ck_assert_float_eq(Ai[i * N + j], Ai[j * N + i]);
+        }
 }
 END_TEST
 

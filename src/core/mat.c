@@ -1,5 +1,7 @@
 #include "core.h"
 
+#include <math.h>
+
 #include <cblas.h>
 #include <lapacke.h>
 #include <string.h>
@@ -91,10 +93,18 @@ int recnn__posv(int64_t n, int64_t nrhs, float *a, float *b)
 
 int recnn__spd_inverse(int64_t n, float *a)
 {
-    lapack_int info = LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, a,
-                                     (lapack_int)n);
+    /* Row-major lower = column-major upper of the same buffer: the _work
+     * calls in LAPACK's own layout skip LAPACKE's two transposed copies and
+     * its NaN scans (EASE's inverse: 70 -> 60 ms for 1682 items); one
+     * finiteness pass of our own instead (OpenBLAS's potri can turn a NaN
+     * into a finite result). */
+    for (int64_t k = 0; k < n * n; k++)
+        if (!isfinite(a[k]))
+            return recnn__fail(RECNN_E_NUMERIC, "matrix to invert is not finite");
+    lapack_int info = LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, a,
+                                          (lapack_int)n);
     if (info == 0)
-        info = LAPACKE_spotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, a, (lapack_int)n);
+        info = LAPACKE_spotri_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, a, (lapack_int)n);
     if (info != 0)
         return recnn__fail(RECNN_E_NUMERIC,
                            "matrix is not positive definite (LAPACK info %d)",
