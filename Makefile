@@ -189,4 +189,5 @@ help:
 	@echo "make abi-check  compare the ABI with tests/abi/librecnn.abi"
 	@echo "make fuzz       run the libFuzzer targets for FUZZ_SECONDS each"
 	@echo "make bench      benchmarks side by side with peers -> bench/results/"
+	@echo "sh bench/profile.sh MODEL|all   perf profile of a model's training (BUILD=...)"
 	@echo "make install    PREFIX=/usr/local DESTDIR= ; make uninstall"
