@@ -100,7 +100,7 @@ $(BUILD)/examples/%: examples/%.c $(SHLIB) $(HDR) $(wildcard examples/*.h)
 
 examples: $(EXAMPLE_BIN)
 
-$(BUILD)/bench/%: bench/%.c $(STLIB) $(HDR) $(wildcard bench/*.h)
+$(BUILD)/bench/%: bench/%.c $(STLIB) $(HDR) $(wildcard bench/*.h examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isrc $< -o $@ $(STLIB) $(LDLIBS_ALL)
 
