@@ -441,23 +441,16 @@ static int step_batch(train_ctx *t, const recnn__csr *x, const float *h, const f
         if ((st = recnn__masked_mse_t(s->dec, h, x, xt, tgt, scale, t->gy, t->gh, &loss)))
             return st;
         *sse = loss * (double)nnz;
-        recnn__act_backward(s->g, s->ga, x->n, s->k, h, t->gh, t->gh);
-        if ((st = recnn__sparse_backward_t(s->enc, x, xt, t->gh)))
+    } else {
+        if ((st = recnn__masked_forward(s->dec, h, x, t->y)))
             return st;
-        if (t->lambda_n > 0)
-            t->last_pen = recnn__params_l2(t->ps, t->nps, (float)t->lambda_n);
-        return recnn__optim_step(t->opt);
-    }
-    if ((st = recnn__masked_forward(s->dec, h, x, t->y)))
-        return st;
-    if (s->f != RECNN__ACT_IDENTITY)
         recnn__act_forward(s->f, s->fa, 1, nnz, t->y, t->y);
-    /* d/dy of (1/nnz) sum (y - t)^2: the objective per rating */
-    *sse = recnn__loss_mse(nnz, t->y, tgt, NULL, scale, t->gy) * (double)nnz;
-    if (s->f != RECNN__ACT_IDENTITY)
+        /* d/dy of (1/nnz) sum (y - t)^2: the objective per rating */
+        *sse = recnn__loss_mse(nnz, t->y, tgt, NULL, scale, t->gy) * (double)nnz;
         recnn__act_backward(s->f, s->fa, 1, nnz, t->y, t->gy, t->gy);
-    if ((st = recnn__masked_backward_t(s->dec, h, x, xt, t->gy, t->gh)))
-        return st;
+        if ((st = recnn__masked_backward_t(s->dec, h, x, xt, t->gy, t->gh)))
+            return st;
+    }
     recnn__act_backward(s->g, s->ga, x->n, s->k, h, t->gh, t->gh);
     if ((st = recnn__sparse_backward_t(s->enc, x, xt, t->gh)))
         return st;
