@@ -205,21 +205,17 @@ static void run_scale(int threads, uint64_t seed, int epochs)
 
 int main(int argc, char **argv)
 {
-    int threads = 0, scale = 0, epochs = 0;
-    uint64_t seed = 42;
-    const char *env = getenv("RECNN_THREADS");
-    if (env && *env)
-        threads = atoi(env);
+    int epochs = 0;
+    bench_opts o;
+    bench_opts_env(&o);
     for (int a = 1; a < argc; a++) {
-        if (!strcmp(argv[a], "--threads") && a + 1 < argc)
-            threads = atoi(argv[++a]);
-        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
-            seed = strtoull(argv[++a], NULL, 10);
-        else if (!strcmp(argv[a], "--epochs") && a + 1 < argc)
+        if (bench_opts_arg(&o, argc, argv, &a))
+            continue;
+        if (!strcmp(argv[a], "--epochs") && a + 1 < argc)
             epochs = atoi(argv[++a]);
-        else if (!strcmp(argv[a], "--scale"))
-            scale = 1;
     }
+    int threads = o.threads, scale = o.scale;
+    uint64_t seed = o.seed;
     if (threads > 0)
         recnn_set_num_threads(threads);
     threads = recnn_get_num_threads();

@@ -106,25 +106,15 @@ static void run(const char *data, const recnn_dataset *d, double load_s, double 
 
 int main(int argc, char **argv)
 {
-    int threads = 0, scale = 0, epochs = 2, als = 1;
+    int epochs = 2, als = 1;
     int64_t n_ratings = 100000000, n_users = 480189, n_items = 17770;
-    uint64_t seed = 42;
-    const char *env = getenv("RECNN_THREADS");
-    if (env && *env)
-        threads = atoi(env);
-    if ((env = getenv("RECNN_BENCH_SEED")) != NULL && *env)
-        seed = strtoull(env, NULL, 10);
-    if ((env = getenv("RECNN_BENCH_SCALE")) != NULL && *env && strcmp(env, "0"))
-        scale = 1;
+    bench_opts o;
+    bench_opts_env(&o);
     for (int a = 1; a < argc; a++) {
-        if (!strcmp(argv[a], "--threads") && a + 1 < argc)
-            threads = atoi(argv[++a]);
-        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
-            seed = strtoull(argv[++a], NULL, 10);
-        else if (!strcmp(argv[a], "--scale"))
-            scale = 1;
-        else if (!strcmp(argv[a], "--ratings") && a + 1 < argc)
-            n_ratings = atoll(argv[++a]), scale = 1;
+        if (bench_opts_arg(&o, argc, argv, &a))
+            continue;
+        if (!strcmp(argv[a], "--ratings") && a + 1 < argc)
+            n_ratings = atoll(argv[++a]), o.scale = 1;
         else if (!strcmp(argv[a], "--users") && a + 1 < argc)
             n_users = atoll(argv[++a]);
         else if (!strcmp(argv[a], "--epochs") && a + 1 < argc)
@@ -133,6 +123,8 @@ int main(int argc, char **argv)
             als = 0;
         /* anything else is ignored (harness convention) */
     }
+    int threads = o.threads, scale = o.scale;
+    uint64_t seed = o.seed;
     if (!scale) {
         printf("{\"bench\":\"bench_scale_mf\",\"skip\":\"scale only (make bench-scale); "
                "bench_mf measures MF at normal size\"}\n");

@@ -7,7 +7,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "recnn.h"
 
@@ -64,6 +66,45 @@ static double median_epoch(const trace *t)
     double m = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
     free(v);
     return m;
+}
+
+/* The harness's contract (docs/PERFORMANCE.md §5), read once for every
+ * bench: RECNN_THREADS, RECNN_BENCH_SEED and RECNN_BENCH_SCALE from the
+ * environment, then --threads N, --seed S and --scale from the arguments
+ * (bench-specific options are the caller's). */
+typedef struct bench_opts {
+    int threads; /* 0: the library's default */
+    int scale;
+    uint64_t seed; /* default 42 */
+} bench_opts;
+
+static inline void bench_opts_env(bench_opts *o)
+{
+    const char *env;
+    o->threads = 0;
+    o->scale = 0;
+    o->seed = 42;
+    if ((env = getenv("RECNN_THREADS")) != NULL && *env)
+        o->threads = atoi(env);
+    if ((env = getenv("RECNN_BENCH_SEED")) != NULL && *env)
+        o->seed = strtoull(env, NULL, 10);
+    if ((env = getenv("RECNN_BENCH_SCALE")) != NULL && *env && strcmp(env, "0") != 0)
+        o->scale = 1;
+}
+
+/* Takes argv[*a] (and its value, advancing *a) when it is one of the
+ * common options; returns 0 otherwise. */
+static inline int bench_opts_arg(bench_opts *o, int argc, char **argv, int *a)
+{
+    if (!strcmp(argv[*a], "--threads") && *a + 1 < argc)
+        o->threads = atoi(argv[++*a]);
+    else if (!strcmp(argv[*a], "--seed") && *a + 1 < argc)
+        o->seed = strtoull(argv[++*a], NULL, 10);
+    else if (!strcmp(argv[*a], "--scale"))
+        o->scale = 1;
+    else
+        return 0;
+    return 1;
 }
 
 #endif
