@@ -970,6 +970,60 @@ RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy,
     }
 }
 
+/* The two inner loops the masked kernels share, inlined into each
+ * per-CPU clone: four dot products with one row of h, and g += four
+ * scaled W rows. */
+static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
+                                                       const float *restrict w0,
+                                                       const float *restrict w1,
+                                                       const float *restrict w2,
+                                                       const float *restrict w3, int64_t D,
+                                                       float a[4])
+{
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+    for (int64_t u = 0; u < D; u++) {
+        a0 += hr[u] * w0[u];
+        a1 += hr[u] * w1[u];
+        a2 += hr[u] * w2[u];
+        a3 += hr[u] * w3[u];
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+static inline __attribute__((always_inline)) float dot1(const float *restrict hr,
+                                                        const float *restrict w, int64_t D)
+{
+    float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t u = 0; u < D; u++)
+        acc += hr[u] * w[u];
+    return acc;
+}
+
+static inline __attribute__((always_inline)) void axpy4(float *restrict g, const float c[4],
+                                                        const float *restrict w0,
+                                                        const float *restrict w1,
+                                                        const float *restrict w2,
+                                                        const float *restrict w3, int64_t D)
+{
+    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+#pragma omp simd
+    for (int64_t u = 0; u < D; u++)
+        g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+}
+
+static inline __attribute__((always_inline)) void axpy1(float *restrict g, float c,
+                                                        const float *restrict w, int64_t D)
+{
+#pragma omp simd
+    for (int64_t u = 0; u < D; u++)
+        g[u] += c * w[u];
+}
+
 /* yr[t] = hr . W[idx_k] + b[idx_k] over entries k0..k1 */
 RECNN__CLONES static void k_masked_row(float *restrict yr, const float *restrict hr,
                                        int64_t D, const float *W, const float *bias,
@@ -979,29 +1033,16 @@ RECNN__CLONES static void k_masked_row(float *restrict yr, const float *restrict
     /* four positions per sweep: four independent sums, hr read once */
     for (; k + 4 <= end; k += 4, t += 4) {
         const int64_t j0 = idx[k], j1 = idx[k + 1], j2 = idx[k + 2], j3 = idx[k + 3];
-        const float *restrict w0 = W + j0 * D, *restrict w1 = W + j1 * D;
-        const float *restrict w2 = W + j2 * D, *restrict w3 = W + j3 * D;
-        float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-        for (int64_t u = 0; u < D; u++) {
-            a0 += hr[u] * w0[u];
-            a1 += hr[u] * w1[u];
-            a2 += hr[u] * w2[u];
-            a3 += hr[u] * w3[u];
-        }
-        yr[t] = a0 + (bias ? bias[j0] : 0.0f);
-        yr[t + 1] = a1 + (bias ? bias[j1] : 0.0f);
-        yr[t + 2] = a2 + (bias ? bias[j2] : 0.0f);
-        yr[t + 3] = a3 + (bias ? bias[j3] : 0.0f);
+        float a[4];
+        dot4(hr, W + j0 * D, W + j1 * D, W + j2 * D, W + j3 * D, D, a);
+        yr[t] = a[0] + (bias ? bias[j0] : 0.0f);
+        yr[t + 1] = a[1] + (bias ? bias[j1] : 0.0f);
+        yr[t + 2] = a[2] + (bias ? bias[j2] : 0.0f);
+        yr[t + 3] = a[3] + (bias ? bias[j3] : 0.0f);
     }
     for (; k < end; k++, t++) {
         const int64_t j = idx[k];
-        const float *restrict w = W + j * D;
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t u = 0; u < D; u++)
-            acc += hr[u] * w[u];
-        yr[t] = acc + (bias ? bias[j] : 0.0f);
+        yr[t] = dot1(hr, W + j * D, D) + (bias ? bias[j] : 0.0f);
     }
 }
 
@@ -1012,23 +1053,11 @@ RECNN__CLONES static void k_masked_gh(float *restrict g, const float *gr, int64_
 {
     int64_t t = 0;
     memset(g, 0, (size_t)D * sizeof(float));
-    for (; k + 4 <= end; k += 4, t += 4) {
-        const float c0 = gr[t], c1 = gr[t + 1], c2 = gr[t + 2], c3 = gr[t + 3];
-        const float *restrict w0 = W + (int64_t)idx[k] * D;
-        const float *restrict w1 = W + (int64_t)idx[k + 1] * D;
-        const float *restrict w2 = W + (int64_t)idx[k + 2] * D;
-        const float *restrict w3 = W + (int64_t)idx[k + 3] * D;
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
-    }
-    for (; k < end; k++, t++) {
-        const float c = gr[t];
-        const float *restrict w = W + (int64_t)idx[k] * D;
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            g[u] += c * w[u];
-    }
+    for (; k + 4 <= end; k += 4, t += 4)
+        axpy4(g, gr + t, W + (int64_t)idx[k] * D, W + (int64_t)idx[k + 1] * D,
+              W + (int64_t)idx[k + 2] * D, W + (int64_t)idx[k + 3] * D, D);
+    for (; k < end; k++, t++)
+        axpy1(g, gr[t], W + (int64_t)idx[k] * D, D);
 }
 
 /* columns c0..c1 of: dW[idx_k] += gy[k] h[r] */
@@ -1220,32 +1249,27 @@ int recnn__masked_backward(recnn__layer *l, const float *h, const recnn__csr *po
     return recnn__masked_backward_t(l, h, pos, NULL, gy, gh);
 }
 
-int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *pos,
-                             const recnn__csrt *pt, const float *gy, float *gh)
+/* The checks shared by the masked backward passes. */
+static int check_masked(const recnn__layer *l, const recnn__csr *pos, const recnn__csrt *pt,
+                        const char *what)
 {
     if (!l || l->kind != RECNN__L_LINEAR || !l->wt)
-        return recnn__fail(RECNN_E_INVALID,
-                           "masked backward: needs a linear layer with W [out x in]");
-    int st = check_csr(l, pos, l->out_dim, "masked backward");
-    if (st)
-        return st;
-    if (pt && (st = check_csrt(pos, pt, l->out_dim, "masked backward")))
-        return st;
-    if (pos->n > 0 && (!h || !gy))
-        return recnn__fail(RECNN_E_INVALID, "masked backward: NULL argument");
-    const int64_t D = l->in_dim;
-    const float *W = l->pw->w;
+        return recnn__fail(RECNN_E_INVALID, "%s: needs a linear layer with W [out x in]",
+                           what);
+    int st = check_csr(l, pos, l->out_dim, what);
+    if (st == RECNN_OK && pt)
+        st = check_csrt(pos, pt, l->out_dim, what);
+    return st;
+}
+
+/* dW[j] += sum_k gy[k] h[r], db[j] += sum_k gy[k] over a checked batch
+ * whose offsets are in l->off (gathered with pt, else scattered). */
+static void masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
+                      const recnn__csrt *pt, const float *gy, int64_t nnz)
+{
+    const int64_t D = l->in_dim, n = pos->n;
+    const int64_t *off = l->off;
     float *dW = l->pw->g;
-    int64_t n = pos->n;
-    int64_t *off = l->off;
-    int64_t nnz = recnn__csr_offsets(pos, off);
-    if (gh) {
-#pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
-        for (int64_t r = 0; r < n; r++) {
-            int64_t s = pos->sel ? pos->sel[r] : r;
-            k_masked_gh(gh + r * D, gy + off[r], D, W, pos->idx, pos->ptr[s], pos->ptr[s + 1]);
-        }
-    }
     recnn__param *pw = l->pw, *pb = l->pb;
     if (pt) {
         int64_t nc = pt->n_cols;
@@ -1266,7 +1290,7 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
                 db[j] += sb;
             }
         }
-        return RECNN_OK;
+        return;
     }
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
@@ -1287,6 +1311,29 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
         int64_t c0 = sl * sw, c1 = c0 + sw < D ? c0 + sw : D;
         k_masked_scatter(pos, off, gy, h, D, dW, c0, c1);
     }
+}
+
+int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *pos,
+                             const recnn__csrt *pt, const float *gy, float *gh)
+{
+    int st = check_masked(l, pos, pt, "masked backward");
+    if (st)
+        return st;
+    if (pos->n > 0 && (!h || !gy))
+        return recnn__fail(RECNN_E_INVALID, "masked backward: NULL argument");
+    const int64_t D = l->in_dim;
+    const float *W = l->pw->w;
+    int64_t n = pos->n;
+    int64_t *off = l->off;
+    int64_t nnz = recnn__csr_offsets(pos, off);
+    if (gh) {
+#pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
+        for (int64_t r = 0; r < n; r++) {
+            int64_t s = pos->sel ? pos->sel[r] : r;
+            k_masked_gh(gh + r * D, gy + off[r], D, W, pos->idx, pos->ptr[s], pos->ptr[s + 1]);
+        }
+    }
+    masked_dw(l, h, pos, pt, gy, nnz);
     return RECNN_OK;
 }
 
@@ -1301,42 +1348,20 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
     int64_t t = 0;
     memset(g, 0, (size_t)D * sizeof(float));
     for (; k + 4 <= end; k += 4, t += 4) {
-        const int64_t j0 = idx[k], j1 = idx[k + 1], j2 = idx[k + 2], j3 = idx[k + 3];
-        const float *restrict w0 = W + j0 * D, *restrict w1 = W + j1 * D;
-        const float *restrict w2 = W + j2 * D, *restrict w3 = W + j3 * D;
-        float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-        for (int64_t u = 0; u < D; u++) {
-            a0 += hr[u] * w0[u];
-            a1 += hr[u] * w1[u];
-            a2 += hr[u] * w2[u];
-            a3 += hr[u] * w3[u];
-        }
-        const float c0 = s2 * ((a0 + (bias ? bias[j0] : 0.0f)) - tr[t]);
-        const float c1 = s2 * ((a1 + (bias ? bias[j1] : 0.0f)) - tr[t + 1]);
-        const float c2 = s2 * ((a2 + (bias ? bias[j2] : 0.0f)) - tr[t + 2]);
-        const float c3 = s2 * ((a3 + (bias ? bias[j3] : 0.0f)) - tr[t + 3]);
-        gyr[t] = c0;
-        gyr[t + 1] = c1;
-        gyr[t + 2] = c2;
-        gyr[t + 3] = c3;
-        /* the four rows are still in L1 */
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+        const int64_t j[4] = {idx[k], idx[k + 1], idx[k + 2], idx[k + 3]};
+        const float *w0 = W + j[0] * D, *w1 = W + j[1] * D;
+        const float *w2 = W + j[2] * D, *w3 = W + j[3] * D;
+        float a[4];
+        dot4(hr, w0, w1, w2, w3, D, a);
+        for (int q = 0; q < 4; q++)
+            gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[j[q]] : 0.0f)) - tr[t + q]);
+        axpy4(g, a, w0, w1, w2, w3, D); /* the four rows are still in L1 */
     }
     for (; k < end; k++, t++) {
-        const int64_t j = idx[k];
-        const float *restrict w = W + j * D;
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t u = 0; u < D; u++)
-            acc += hr[u] * w[u];
-        const float c = s2 * ((acc + (bias ? bias[j] : 0.0f)) - tr[t]);
+        const float *w = W + (int64_t)idx[k] * D;
+        const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
         gyr[t] = c;
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            g[u] += c * w[u];
+        axpy1(g, c, w, D);
     }
 }
 
@@ -1344,10 +1369,7 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
                         const recnn__csrt *pt, const float *target, float scale, float *gy,
                         float *gh, double *loss)
 {
-    if (!l || l->kind != RECNN__L_LINEAR || !l->wt)
-        return recnn__fail(RECNN_E_INVALID,
-                           "masked mse: needs a linear layer with W [out x in]");
-    int st = check_csr(l, pos, l->out_dim, "masked mse");
+    int st = check_masked(l, pos, pt, "masked mse");
     if (st)
         return st;
     if (pos->n > 0 && (!h || !target || !gy || !gh || !loss))
@@ -1372,8 +1394,10 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
         double e = (double)gy[k] * inv;
         sse += e * e;
     }
-    *loss = (double)scale * sse;
-    return recnn__masked_backward_t(l, h, pos, pt, gy, NULL);
+    if (loss)
+        *loss = (double)scale * sse;
+    masked_dw(l, h, pos, pt, gy, nnz); /* the batch is checked once, above */
+    return RECNN_OK;
 }
 
 /* ---- embedding ------------------------------------------------------------ */
