@@ -265,16 +265,6 @@ void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const floa
 {
     int64_t total = n * dim;
     switch (act) {
-    case RECNN__ACT_SIGMOID: {
-        /* blocks of 4096: vector-sized pieces for the team */
-        const int64_t blk = 4096, nb = (total + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
-        for (int64_t b = 0; b < nb; b++) {
-            int64_t i1 = (b + 1) * blk < total ? (b + 1) * blk : total;
-            k_sigmoid(i1 - b * blk, x + b * blk, y + b * blk);
-        }
-        break;
-    }
     case RECNN__ACT_TANH:
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
         for (int64_t i = 0; i < total; i++)
@@ -288,15 +278,21 @@ void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const floa
         for (int64_t i = 0; i < total; i++)
             y[i] = x[i] > 0 ? x[i] : alpha * x[i];
         break;
+    case RECNN__ACT_SIGMOID:
     case RECNN__ACT_ELU:
     case RECNN__ACT_SELU: {
+        /* the exp-based ones: vectorised kernels over blocks of 4096
+         * (vector-sized pieces for the team) */
         const int selu = act == RECNN__ACT_SELU;
         const float a = selu ? RECNN__SELU_ALPHA : alpha, sc = selu ? RECNN__SELU_LAMBDA : 1.0f;
         const int64_t blk = 4096, nb = (total + blk - 1) / blk;
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
         for (int64_t b = 0; b < nb; b++) {
             int64_t i1 = (b + 1) * blk < total ? (b + 1) * blk : total;
-            k_elu(i1 - b * blk, x + b * blk, y + b * blk, a, sc);
+            if (act == RECNN__ACT_SIGMOID)
+                k_sigmoid(i1 - b * blk, x + b * blk, y + b * blk);
+            else
+                k_elu(i1 - b * blk, x + b * blk, y + b * blk, a, sc);
         }
         break;
     }
