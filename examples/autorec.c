@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "refit.h"
+
 #define MAX_SEEDS 32
 #define MAX_LAMBDAS 16
 
@@ -94,7 +96,8 @@ typedef struct result {
 } result;
 
 /* Trains `settings` with lambda chosen from the grid on `valid`, then
- * (refit) retrains on train + valid for the chosen number of epochs. */
+ * (refit, examples/refit.h) retrains on train + valid for the chosen number
+ * of epochs. */
 static result run_cell(const options *o, const char *settings, const recnn_dataset *train,
                        const recnn_dataset *valid, const recnn_dataset *test)
 {
@@ -124,21 +127,17 @@ static result run_cell(const options *o, const char *settings, const recnn_datas
     }
     best.rmse = best.stop_rmse;
     if (o->refit) {
-        recnn_dataset *full = NULL;
-        int st = recnn_dataset_merge(&full, train, valid);
-        if (st)
-            die("merge", st);
         recnn_model *m = NULL;
-        if ((st = recnn_model_create(&m, "autorec")))
+        int st = recnn_model_create(&m, "autorec");
+        if (st)
             die("create", st);
-        snprintf(buf, sizeof buf, "%s l2=%g epochs=%d", settings, best.lambda, best.epoch);
+        snprintf(buf, sizeof buf, "%s l2=%g", settings, best.lambda);
         if ((st = recnn_model_configure(m, buf)))
             die(buf, st);
-        if ((st = recnn_model_fit(m, full, NULL)))
-            die("fit", st);
+        if ((st = refit_fit(m, best.epoch, train, valid)))
+            die("refit", st);
         best.rmse = test_rmse(m, test);
         recnn_model_free(m);
-        recnn_dataset_free(full);
     }
     best.seconds = now_s() - t0;
     return best;

@@ -8,6 +8,7 @@
  *   deep_autoencoder [--ml100k | --ml-latest-small | --netflix PATH ...]
  *                    [--synthetic] [--full] [--quick] [--epochs N]
  *                    [--repeats N] [--seed S] [--threads N] [--no-study]
+ *                    [--no-refit] [--refit-same-epochs] [--refit-check]
  *
  * Data (default: ML-100K from ${RECNN_DATA_DIR:-../shared/datasets}):
  *   --netflix PATH   Netflix Prize files (a training_set/ directory, mv_*.txt
@@ -21,6 +22,10 @@
  * Protocol: random 90/10 train/test, 10 % of training held out for
  * validation (the paper's dev set); test RMSE at the best validation epoch;
  * predictions clamped to the scale; unseen users/items predict 3.  The
+ * tuned rows also refit (examples/refit.h): the stopping epoch chosen on
+ * validation, a model with the same settings and seed is retrained on the
+ * whole training part (train + valid) for that many epochs and tested;
+ * both figures are printed (the refit row first).  The
  * paper's settings: SELU, momentum SGD 0.9, lr 0.005, batch 32, identity
  * output (Kuchaiev & Ginsburg's last layer), masked MSE.
  *   --full           one epoch of the 3-layer model on a synthetic
@@ -35,6 +40,11 @@
  *                    --quick 2; 1 = no such row): K models differing only in
  *                    their seed, member 0 being the single tuned model
  *   --user-only      of the tuned rows, only the user-based ones
+ *   --no-refit       tuned rows: only the validation-stopped model
+ *   --refit-same-epochs  refit for the best validation epoch itself, not
+ *                    scaled by the data growth (see refit_epochs)
+ *   --refit-check    only the check of the refit rule on validation data
+ *                    (refit_check; use tuning seeds: --seed 42 --repeats 5)
  *   --no-default     skip the ML / Netflix-file study (with --synthetic,
  *                    --full) */
 #include <math.h>
@@ -46,6 +56,7 @@
 #include <unistd.h>
 
 #include "recnn.h"
+#include "refit.h"
 
 #define CHECK(call)                                                                 \
     do {                                                                            \
@@ -108,6 +119,9 @@ typedef struct result {
     double valid, test, train_loss_dummy;
     int best_epoch, epochs;
     double sec_per_epoch;
+    /* the refit model (NAN / 0 when not refit): test RMSE, s/epoch, epochs */
+    double refit_test, refit_sec_per_epoch;
+    int refit_epochs;
 } result;
 
 static double rmse_of(const recnn_model *m, const recnn_dataset *d)
@@ -124,9 +138,16 @@ static double rmse_of(const recnn_model *m, const recnn_dataset *d)
  * epochs (the tuned model: 400) are capped to it too. */
 static int g_epoch_cap = 0;
 
-static result run(const char *settings, const char *extra, int64_t seed,
-                  const recnn_dataset *tr, const recnn_dataset *va,
-                  const recnn_dataset *te, int verbose)
+/* 1: the tuned rows also refit on train + valid (--no-refit: 0). */
+static int g_refit = 1;
+/* The refit's epochs: the best validation epoch times (data growth)^this;
+ * 1 by default, 0 with --refit-same-epochs (see refit_epochs). */
+static int g_refit_power = 1;
+
+/* A deep_ae model: `settings`, then `extra`, the epoch cap, the seed; its
+ * progress goes to *t. */
+static recnn_model *new_model(const char *settings, const char *extra, int64_t seed,
+                              trace *t)
 {
     recnn_model *m;
     CHECK(recnn_model_create(&m, "deep_ae"));
@@ -143,9 +164,56 @@ static result run(const char *settings, const char *extra, int64_t seed,
         }
     }
     CHECK(recnn_model_set_int(m, "seed", seed));
+    recnn_model_set_progress(m, on_epoch, t);
+    return m;
+}
+
+/* The refit's epoch count for a fit to tr stopped at epoch `best` on va:
+ * best x f^power, f = n(tr + va) / n(tr) the data growth (1/0.9 here).
+ * For the user-based model an epoch is one pass over the users, so the
+ * same count is the same number of steps, and power 0 ("same epochs") is
+ * the plain rule; but --refit-check, on validation data only (tuning
+ * splits 42-46, docs/models/deep_ae.md), found x f better than x 1 on
+ * every split (rows 11 % denser overfit later), so power 1 is the
+ * default.  A cap from --epochs still bounds it. */
+static int refit_epochs(int best, const recnn_dataset *tr, const recnn_dataset *va,
+                        int power)
+{
+    const double f = (double)(recnn_dataset_n_ratings(tr) + recnn_dataset_n_ratings(va)) /
+                     (double)recnn_dataset_n_ratings(tr);
+    const long e = lround((double)best * pow(f, power));
+    if (g_epoch_cap > 0 && e > g_epoch_cap)
+        return g_epoch_cap; /* --epochs below the default caps every fit */
+    return e < 1 ? 1 : (int)e;
+}
+
+/* The refit of a validation-stopped fit (examples/refit.h): the same
+ * settings and seed, trained on tr + va with no validation set for
+ * `epochs` epochs.  *secs_per_epoch gets its training time per epoch. */
+static recnn_model *refit(const char *settings, const char *extra, int64_t seed, int epochs,
+                          const recnn_dataset *tr, const recnn_dataset *va, int verbose,
+                          double *secs_per_epoch)
+{
     trace t = {0};
     t.verbose = verbose;
-    recnn_model_set_progress(m, on_epoch, &t);
+    recnn_model *m = new_model(settings, extra, seed, &t);
+    CHECK(refit_fit(m, epochs, tr, va));
+    if (t.epochs != epochs) {
+        fprintf(stderr, "refit: ran %d epochs, asked for %d\n", t.epochs, epochs);
+        exit(1);
+    }
+    *secs_per_epoch = t.epochs ? t.secs / t.epochs : NAN;
+    return m;
+}
+
+/* One fit, stopped on va; with do_refit (and va) also its refit. */
+static result run(const char *settings, const char *extra, int64_t seed,
+                  const recnn_dataset *tr, const recnn_dataset *va,
+                  const recnn_dataset *te, int verbose, int do_refit)
+{
+    trace t = {0};
+    t.verbose = verbose;
+    recnn_model *m = new_model(settings, extra, seed, &t);
     CHECK(recnn_model_fit(m, tr, va));
     result r = {0};
     r.valid = va ? rmse_of(m, va) : NAN;
@@ -154,6 +222,14 @@ static result run(const char *settings, const char *extra, int64_t seed,
     r.epochs = t.epochs;
     r.sec_per_epoch = t.epochs ? t.secs / t.epochs : NAN;
     recnn_model_free(m);
+    r.refit_test = NAN;
+    if (do_refit && va && te) {
+        r.refit_epochs = refit_epochs(t.best_epoch, tr, va, g_refit_power);
+        m = refit(settings, extra, seed, r.refit_epochs, tr, va, verbose,
+                  &r.refit_sec_per_epoch);
+        r.refit_test = rmse_of(m, te);
+        recnn_model_free(m);
+    }
     return r;
 }
 
@@ -185,8 +261,9 @@ static double rmse_arrays(const float *p, const recnn_dataset *d, const recnn_da
 
 /* An average of k models that differ only in their seed (seed*1000 + j;
  * member 0 is the single model of the same row): each is fitted and
- * early-stopped on its own, and their predictions are averaged.  *single
- * gets member 0's figures. */
+ * early-stopped on its own, and their predictions are averaged; with
+ * g_refit each member is also refit at its own best epoch and the refit
+ * members' predictions averaged.  *single gets member 0's figures. */
 static result run_ensemble(const char *settings, const char *extra, int64_t seed, int k,
                            const recnn_dataset *tr, const recnn_dataset *va,
                            const recnn_dataset *te, int verbose, result *single)
@@ -194,50 +271,58 @@ static result run_ensemble(const char *settings, const char *extra, int64_t seed
     int64_t nv = recnn_dataset_n_ratings(va), nt = recnn_dataset_n_ratings(te);
     float *sv = calloc((size_t)(nv ? nv : 1), sizeof *sv);
     float *st = calloc((size_t)(nt ? nt : 1), sizeof *st);
+    float *sr = calloc((size_t)(nt ? nt : 1), sizeof *sr);
     result e = {0};
     for (int j = 0; j < k; j++) {
-        recnn_model *m;
-        CHECK(recnn_model_create(&m, "deep_ae"));
-        CHECK(recnn_model_configure(m, settings));
-        if (extra && *extra)
-            CHECK(recnn_model_configure(m, extra));
-        int64_t ep = 0;
-        CHECK(recnn_model_get_int(m, "epochs", &ep));
-        if (g_epoch_cap > 0 && ep > g_epoch_cap) {
-            char cap[64];
-            snprintf(cap, sizeof cap, "epochs=%d patience=%d", g_epoch_cap, g_epoch_cap);
-            CHECK(recnn_model_configure(m, cap));
-        }
-        CHECK(recnn_model_set_int(m, "seed", j == 0 ? seed : seed * 1000 + j));
+        const int64_t sj = j == 0 ? seed : seed * 1000 + j;
         trace t = {0};
         t.verbose = verbose;
-        recnn_model_set_progress(m, on_epoch, &t);
+        recnn_model *m = new_model(settings, extra, sj, &t);
         CHECK(recnn_model_fit(m, tr, va));
-        float *pv = predictions(m, va), *pt = predictions(m, te);
+        float *pv = predictions(m, va), *pt = predictions(m, te), *pr = NULL;
+        recnn_model_free(m);
+        double refit_spe = NAN;
+        const int re = refit_epochs(t.best_epoch, tr, va, g_refit_power);
+        if (g_refit) {
+            m = refit(settings, extra, sj, re, tr, va, verbose, &refit_spe);
+            pr = predictions(m, te);
+            recnn_model_free(m);
+        }
         if (j == 0) {
             single->valid = rmse_arrays(pv, va, tr);
             single->test = rmse_arrays(pt, te, tr);
             single->best_epoch = t.best_epoch;
             single->epochs = t.epochs;
             single->sec_per_epoch = t.epochs ? t.secs / t.epochs : NAN;
+            single->refit_test = pr ? rmse_arrays(pr, te, tr) : NAN;
+            single->refit_sec_per_epoch = refit_spe;
+            single->refit_epochs = re;
         }
         for (int64_t q = 0; q < nv; q++)
             sv[q] += pv[q] / (float)k;
-        for (int64_t q = 0; q < nt; q++)
+        for (int64_t q = 0; q < nt; q++) {
             st[q] += pt[q] / (float)k;
+            if (pr)
+                sr[q] += pr[q] / (float)k;
+        }
         e.best_epoch += t.best_epoch;
         e.epochs += t.epochs;
         e.sec_per_epoch += t.epochs ? t.secs / t.epochs / k : 0;
+        e.refit_sec_per_epoch += g_refit ? refit_spe / k : 0;
+        e.refit_epochs += re;
         free(pv);
         free(pt);
-        recnn_model_free(m);
+        free(pr);
     }
     e.valid = rmse_arrays(sv, va, tr);
     e.test = rmse_arrays(st, te, tr);
+    e.refit_test = g_refit ? rmse_arrays(sr, te, tr) : NAN;
     e.best_epoch /= k;
     e.epochs /= k;
+    e.refit_epochs /= k;
     free(sv);
     free(st);
+    free(sr);
     return e;
 }
 
@@ -317,6 +402,84 @@ static void print_row(const char *label, double paper, result r, int n)
     fflush(stdout);
 }
 
+/* One tuned row over its splits: the sums of the figures and the test RMSE
+ * of each split (validation-stopped and refit), for the mean +- 95 % CI. */
+typedef struct tally {
+    result sum;
+    int n;
+    double *test, *refit;
+} tally;
+
+static void tally_init(tally *t, int repeats)
+{
+    memset(t, 0, sizeof *t);
+    t->test = calloc((size_t)repeats, sizeof *t->test);
+    t->refit = calloc((size_t)repeats, sizeof *t->refit);
+    if (!t->test || !t->refit) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+}
+
+static void tally_add(tally *t, const char *label, int r, uint64_t seed, result x)
+{
+    fprintf(stderr, "  %s split %d (seed %llu): valid %.4f test %.4f", label, r + 1,
+            (unsigned long long)seed, x.valid, x.test);
+    if (g_refit)
+        fprintf(stderr, " refit %.4f (%d epochs on train+valid)", x.refit_test,
+                x.refit_epochs);
+    fprintf(stderr, "\n");
+    t->test[t->n] = x.test;
+    t->refit[t->n] = x.refit_test;
+    t->n++;
+    t->sum.valid += x.valid;
+    t->sum.test += x.test;
+    t->sum.refit_test += x.refit_test;
+    t->sum.best_epoch += x.best_epoch;
+    t->sum.epochs += x.epochs;
+    t->sum.sec_per_epoch += x.sec_per_epoch;
+    t->sum.refit_sec_per_epoch += x.refit_sec_per_epoch;
+    t->sum.refit_epochs += x.refit_epochs;
+}
+
+/* With refit: "<label> (refit)" (valid: the validation RMSE that chose its
+ * epoch count; best: the stopping epoch; epochs: the refit's) above
+ * "  validation-stopped"; then the
+ * test RMSE mean +- 95 % CI over the splits.  Frees t's arrays. */
+static void tally_print(tally *t, const char *label, double paper)
+{
+    const int n = t->n;
+    result m = t->sum;
+    m.valid /= n;
+    m.test /= n;
+    m.sec_per_epoch /= n;
+    m.best_epoch /= n;
+    m.epochs /= n;
+    double mean, half, rmean = NAN, rhalf = NAN;
+    CHECK(recnn_mean_ci95(t->test, (size_t)n, &mean, &half));
+    if (g_refit) {
+        CHECK(recnn_mean_ci95(t->refit, (size_t)n, &rmean, &rhalf));
+        char rl[64];
+        snprintf(rl, sizeof rl, "%s (refit)", label);
+        result f = m;
+        f.test = t->sum.refit_test / n;
+        f.epochs = t->sum.refit_epochs / n;
+        f.sec_per_epoch = t->sum.refit_sec_per_epoch / n;
+        print_row(rl, paper, f, n);
+        print_row("  validation-stopped", paper, m, n);
+        printf("  %s, test RMSE over %d split%s: refit %.4f +- %.4f, validation-stopped "
+               "%.4f +- %.4f (mean +- 95 %% CI)\n",
+               label, n, n > 1 ? "s" : "", rmean, rhalf, mean, half);
+    } else {
+        print_row(label, paper, m, n);
+        printf("  %s, test RMSE over %d split%s: %.4f +- %.4f (mean +- 95 %% CI)\n", label,
+               n, n > 1 ? "s" : "", mean, half);
+    }
+    fflush(stdout);
+    free(t->test);
+    free(t->refit);
+}
+
 /* Members of the averaged user-based row (0: no such row). */
 static int g_ensemble = 3;
 /* 1: only the user-based tuned rows. */
@@ -343,7 +506,7 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
         for (int k = 0; k < N_STUDY; k++) {
             if (verbose)
                 fprintf(stderr, "  %s\n", STUDY[k].label);
-            res[k] = run(common, STUDY[k].settings, (int64_t)seed, tr, va, te, verbose);
+            res[k] = run(common, STUDY[k].settings, (int64_t)seed, tr, va, te, verbose, 0);
             print_row(STUDY[k].label, STUDY[k].paper, res[k], 1);
             if (res[k].valid < res[best].valid)
                 best = k;
@@ -356,7 +519,7 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
         char label[64];
         snprintf(label, sizeof label, "  + dropout %.1f + refeed",
                  0.2 * (double)(best_drop - 4));
-        res[N_STUDY] = run(common, rf, (int64_t)seed, tr, va, te, verbose);
+        res[N_STUDY] = run(common, rf, (int64_t)seed, tr, va, te, verbose, 0);
         print_row(label, 0.947, res[N_STUDY], 1);
         if (res[N_STUDY].valid < res[best].valid)
             best = N_STUDY;
@@ -368,56 +531,42 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
             if (verbose)
                 fprintf(stderr, "  %s\n", ABLATE[k].label);
             print_row(ABLATE[k].label, ABLATE[k].paper,
-                      run(common, ABLATE[k].settings, (int64_t)seed, tr, va, te, verbose), 1);
+                      run(common, ABLATE[k].settings, (int64_t)seed, tr, va, te, verbose, 0),
+                      1);
         }
     }
     for (int k = 0; k < N_TUNED; k++) {
-        result sum = {0}, esum = {0};
         const int ens = k == 0 && g_ensemble > 1; /* the user-based row */
         if (g_user_only && k > 0)
             break;
+        tally one, avg;
+        tally_init(&one, repeats);
+        tally_init(&avg, repeats);
+        char elabel[64];
+        snprintf(elabel, sizeof elabel, "  average of %d seeds", g_ensemble);
         for (int r = 0; r < repeats; r++) {
             recnn_dataset *a, *b, *c;
-            split(all, seed + (uint64_t)r, &a, &b, &c);
+            const uint64_t sr = seed + (uint64_t)r;
+            split(all, sr, &a, &b, &c);
             /* tuned rows: the paper's optimizer unless the row says otherwise */
             result x = {0};
-            if (ens) {
-                result e = run_ensemble(common, TUNED[k].settings,
-                                        (int64_t)(seed + (uint64_t)r), g_ensemble, a, b, c,
-                                        verbose, &x);
-                fprintf(stderr, "  average of %d, split %d (seed %llu): valid %.4f test %.4f\n",
-                        g_ensemble, r + 1, (unsigned long long)(seed + (uint64_t)r), e.valid,
-                        e.test);
-                esum.valid += e.valid / repeats;
-                esum.test += e.test / repeats;
-                esum.best_epoch += e.best_epoch;
-                esum.epochs += e.epochs;
-                esum.sec_per_epoch += e.sec_per_epoch / repeats;
-            } else {
-                x = run(common, TUNED[k].settings, (int64_t)(seed + (uint64_t)r), a, b, c,
-                        verbose);
-            }
-            fprintf(stderr, "  %s split %d (seed %llu): valid %.4f test %.4f\n",
-                    TUNED[k].label, r + 1, (unsigned long long)(seed + (uint64_t)r), x.valid,
-                    x.test);
-            sum.valid += x.valid / repeats;
-            sum.test += x.test / repeats;
-            sum.best_epoch += x.best_epoch;
-            sum.epochs += x.epochs;
-            sum.sec_per_epoch += x.sec_per_epoch / repeats;
+            if (ens)
+                tally_add(&avg, elabel + 2, r, sr,
+                          run_ensemble(common, TUNED[k].settings, (int64_t)sr, g_ensemble, a,
+                                       b, c, verbose, &x));
+            else
+                x = run(common, TUNED[k].settings, (int64_t)sr, a, b, c, verbose, g_refit);
+            tally_add(&one, TUNED[k].label, r, sr, x);
             recnn_dataset_free(a);
             recnn_dataset_free(b);
             recnn_dataset_free(c);
         }
-        sum.best_epoch /= repeats;
-        sum.epochs /= repeats;
-        print_row(TUNED[k].label, TUNED[k].paper, sum, repeats);
-        if (ens) {
-            char label[64];
-            snprintf(label, sizeof label, "  average of %d seeds", g_ensemble);
-            esum.best_epoch /= repeats;
-            esum.epochs /= repeats;
-            print_row(label, NAN, esum, repeats);
+        tally_print(&one, TUNED[k].label, TUNED[k].paper);
+        if (ens)
+            tally_print(&avg, elabel, NAN);
+        else {
+            free(avg.test);
+            free(avg.refit);
         }
     }
     printf("tuned settings: ");
@@ -427,6 +576,63 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
     recnn_dataset_free(tr);
     recnn_dataset_free(va);
     recnn_dataset_free(te);
+}
+
+/* ---- the refit rule, checked on validation data only ------------------------ */
+
+/* --refit-check: for the splits of seeds seed .. seed+repeats-1 (meant to
+ * be tuning seeds, e.g. 42, not the evaluation seeds 1-5), the training
+ * part is split once more (10 %, seed + 100): its larger part is trained
+ * and its 10 % chooses the stopping epoch E, as in the tuned rows; then the
+ * validation-stopped model and models refit on the whole training part for
+ * E x f^p epochs (p = 0, 1, 2; f the data growth) are scored on the
+ * split's validation part.  The split's test part is never used. */
+static void refit_check(const recnn_dataset *all, int epochs, uint64_t seed, int repeats,
+                        int verbose)
+{
+    char common[256];
+    snprintf(common, sizeof common, PAPER " epochs=%d patience=%d", epochs,
+             epochs < 40 ? epochs : 25);
+    const char *set = TUNED[0].settings;
+    printf("\nrefit check (%s; validation data only): RMSE on each split's validation "
+           "part\n%-6s | %5s | %8s | %8s %8s %8s\n",
+           TUNED[0].label, "seed", "E", "stopped", "refit E", "E*f", "E*f^2");
+    double sum[4] = {0};
+    for (int r = 0; r < repeats; r++) {
+        const uint64_t sr = seed + (uint64_t)r;
+        recnn_dataset *tr, *va, *te, *itr, *iva;
+        split(all, sr, &tr, &va, &te);
+        recnn_dataset_free(te); /* not used */
+        recnn_split_options so;
+        recnn_split_options_init(&so);
+        so.seed = sr + 100;
+        so.test_fraction = 0.1;
+        CHECK(recnn_split_random(tr, &so, &itr, NULL, &iva));
+        trace t = {0};
+        t.verbose = verbose;
+        recnn_model *m = new_model(common, set, (int64_t)sr, &t);
+        CHECK(recnn_model_fit(m, itr, iva));
+        double v[4] = {rmse_of(m, va)};
+        recnn_model_free(m);
+        for (int p = 0; p < 3; p++) {
+            double spe;
+            m = refit(common, set, (int64_t)sr, refit_epochs(t.best_epoch, itr, iva, p), itr,
+                      iva, verbose, &spe);
+            v[p + 1] = rmse_of(m, va);
+            recnn_model_free(m);
+        }
+        printf("%-6llu | %5d | %8.4f | %8.4f %8.4f %8.4f\n", (unsigned long long)sr,
+               t.best_epoch, v[0], v[1], v[2], v[3]);
+        fflush(stdout);
+        for (int q = 0; q < 4; q++)
+            sum[q] += v[q] / repeats;
+        recnn_dataset_free(tr);
+        recnn_dataset_free(va);
+        recnn_dataset_free(itr);
+        recnn_dataset_free(iva);
+    }
+    printf("%-6s | %5s | %8.4f | %8.4f %8.4f %8.4f\n", "mean", "", sum[0], sum[1], sum[2],
+           sum[3]);
 }
 
 /* ---- synthetic Netflix-format data ---------------------------------------- */
@@ -502,8 +708,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: deep_autoencoder [--ml100k | --ml-latest-small | --netflix PATH ...] "
             "[--synthetic] [--full] [--quick] [--epochs N] [--repeats N] [--seed S] "
-            "[--threads N] [--no-study] [--ensemble K] [--user-only] [--no-default] "
-            "[--verbose]\n");
+            "[--threads N] [--no-study] [--no-refit] [--refit-same-epochs] [--refit-check] "
+            "[--ensemble K] [--user-only] [--no-default] [--verbose]\n");
     exit(2);
 }
 
@@ -513,7 +719,7 @@ int main(int argc, char **argv)
     const char *base = dir && *dir ? dir : "../shared/datasets";
     const char *netflix[64];
     int n_netflix = 0, which = 0, synth = 0, full = 0, quick = 0, epochs = 0;
-    int repeats = -1, do_study = 1, verbose = 0;
+    int repeats = -1, do_study = 1, verbose = 0, check = 0;
     unsigned long long seed = 1;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--ml100k"))
@@ -535,6 +741,12 @@ int main(int argc, char **argv)
             g_user_only = 1;
         else if (!strcmp(argv[a], "--no-study"))
             do_study = 0;
+        else if (!strcmp(argv[a], "--no-refit"))
+            g_refit = 0;
+        else if (!strcmp(argv[a], "--refit-same-epochs"))
+            g_refit_power = 0;
+        else if (!strcmp(argv[a], "--refit-check"))
+            check = 1;
         else if (!strcmp(argv[a], "--no-default"))
             which = -1;
         else if (!strcmp(argv[a], "--verbose"))
@@ -586,6 +798,11 @@ int main(int argc, char **argv)
     printf("Deep autoencoder study (Netflix paper; paper numbers are Netflix dev RMSE, "
            "ours are on %s)\n",
            name);
+    if (all && check) {
+        refit_check(all, epochs, seed, repeats, verbose);
+        recnn_dataset_free(all);
+        return 0;
+    }
     if (all)
         study(all, name, epochs, seed, do_study, repeats, verbose);
     recnn_dataset_free(all);

@@ -418,6 +418,64 @@ START_TEST(test_refeed_runs)
 }
 END_TEST
 
+/* ---- fit without a validation set (the refit protocol) -------------------- */
+
+typedef struct valid_trace {
+    int n;
+    double metric[64];
+} valid_trace;
+
+static int record_valid(const recnn_progress *p, void *ud)
+{
+    valid_trace *t = ud;
+    if (t->n < 64)
+        t->metric[t->n] = p->valid_metric;
+    t->n++;
+    return 0;
+}
+
+/* With valid == NULL (examples/refit.h retrains so on train + valid) fit
+ * runs exactly `epochs` epochs whatever the patience, and keeps the
+ * weights of the last epoch, averaged: the same settings fitted with a
+ * validation set (patience 0: every epoch runs; the validation set does
+ * not touch training) report at that epoch the validation RMSE that the
+ * model fitted without one has. */
+START_TEST(test_fit_without_valid)
+{
+    fixture fx;
+    small(&fx);
+    const int epochs = 7;
+    const char *base = "layers=32,16 epochs=7 lr=0.02 seed=5 average=0.9 input_dropout=0.2";
+    for (int averaged = 0; averaged < 2; averaged++) {
+        recnn_model *a, *b;
+        valid_trace ta = {0}, tb = {0};
+        CHECK_OK(recnn_model_create(&a, "deep_ae"));
+        CHECK_OK(recnn_model_configure(a, base));
+        CHECK_OK(recnn_model_configure(a, averaged ? "patience=1" : "patience=1 average=0"));
+        recnn_model_set_progress(a, record_valid, &ta);
+        CHECK_OK(recnn_model_fit(a, fx.train, NULL));
+        ck_assert_int_eq(ta.n, epochs);
+        ck_assert(isnan(ta.metric[epochs - 1]));
+
+        CHECK_OK(recnn_model_create(&b, "deep_ae"));
+        CHECK_OK(recnn_model_configure(b, base));
+        CHECK_OK(recnn_model_configure(b, averaged ? "patience=0" : "patience=0 average=0"));
+        recnn_model_set_progress(b, record_valid, &tb);
+        CHECK_OK(recnn_model_fit(b, fx.train, fx.valid));
+        ck_assert_int_eq(tb.n, epochs);
+
+        double got = recnn__valid_rmse(a, fx.valid), want = tb.metric[epochs - 1];
+        ck_assert_msg(got == want, "averaged=%d: valid RMSE without a validation set %.9f, "
+                      "at the last epoch with one %.9f", averaged, got, want);
+        /* the codes a predicts with come from the kept weights */
+        check_codes_match_weights(a, fx.train);
+        recnn_model_free(a);
+        recnn_model_free(b);
+    }
+    free_data(&fx);
+}
+END_TEST
+
 /* ---- determinism ---------------------------------------------------------- */
 
 START_TEST(test_deterministic)
@@ -583,6 +641,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fold_in_public);
     tcase_add_test(tc, test_refeed_runs);
     tcase_add_test(tc, test_average);
+    tcase_add_test(tc, test_fit_without_valid);
     tcase_add_test(tc, test_kept_weight);
     tcase_add_test(tc, test_clip_norm);
     tcase_add_test(tc, test_deterministic);
