@@ -520,6 +520,15 @@ START_TEST(test_sparse_equals_dense)
         ck_assert_int_eq(recnn__layer_forward(ld, 5, X, yd, 0), RECNN_OK);
         for (int i = 0; i < 5 * 33; i++)
             ck_assert_float_eq_tol(ys[i], yd[i], 1e-4f);
+        /* the activation folded into the pass: same bits as a second pass */
+        float ya[5 * 33], yb[5 * 33];
+        const int acts[3] = {RECNN__ACT_SIGMOID, RECNN__ACT_SELU, RECNN__ACT_TANH};
+        for (int a = 0; a < 3; a++) {
+            ck_assert_int_eq(recnn__sparse_forward_act(ls, &x, acts[a], 0.0f, ya), RECNN_OK);
+            recnn__act_forward(acts[a], 0.0f, 5, U, ys, yb);
+            for (int i = 0; i < 5 * 33; i++)
+                ck_assert_float_eq(ya[i], yb[i]);
+        }
         fill_uniform(gy, 5 * U, -1, 1);
         recnn__layer_zero_grad(ls);
         recnn__layer_zero_grad(ld);
@@ -1133,7 +1142,7 @@ START_TEST(test_transposed_backward)
         memcpy(ref_b, enc->pb->g, sizeof(float) * (size_t)D);
         int64_t touched = enc->pw->n_rows;
         recnn__layer_zero_grad(enc);
-        ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy), RECNN_OK);
+        ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy, NULL), RECNN_OK);
         assert_close(enc->pw->g, ref_w, d * D, 1e-5f);
         assert_close(enc->pb->g, ref_b, D, 1e-5f);
         ck_assert_int_eq(enc->pw->n_rows, touched);
@@ -1153,16 +1162,16 @@ START_TEST(test_transposed_backward)
     /* the gathered gradients do not depend on the thread count */
     recnn_set_num_threads(1);
     recnn__layer_zero_grad(enc);
-    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy, NULL), RECNN_OK);
     memcpy(ref_w, enc->pw->g, sizeof(float) * (size_t)(d * D));
     recnn_set_num_threads(2);
     recnn__layer_zero_grad(enc);
-    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy, NULL), RECNN_OK);
     ck_assert_mem_eq(ref_w, enc->pw->g, sizeof(float) * (size_t)(d * D));
     recnn_set_num_threads(saved);
     /* a transpose of another batch is refused */
     recnn__csr half = {n / 2, cb.ptr, cb.idx, cb.val, NULL};
-    ck_assert_int_eq(recnn__sparse_backward_t(enc, &half, &t, gy), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &half, &t, gy, NULL), RECNN_E_INVALID);
     ck_assert_int_eq(recnn__masked_backward_t(dec, h, &half, &t, gk, gh2), RECNN_E_INVALID);
     free(gy);
     free(h);
@@ -1171,6 +1180,118 @@ START_TEST(test_transposed_backward)
     free(ref_b);
     free(gh1);
     free(gh2);
+    recnn__csrt_free(&t);
+    free_csr(&cb);
+    recnn__layer_free(enc);
+    recnn__layer_free(dec);
+}
+END_TEST
+
+/* The fused epilogue (recnn__grad_fuse): the gathered passes write the
+ * gradients (whatever was in them before), add the L2 term and return the
+ * penalty and the squared norm; the optimizer takes that norm. */
+START_TEST(test_fused_gradients)
+{
+    int64_t n = 40, d = 120, D = 72;
+    csr_buf cb = make_csr(n, d, 0.2);
+    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
+    recnn__csrt t;
+    ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
+    recnn__layer *enc, *dec;
+    ck_assert_int_eq(recnn__sparse_create(&enc, d, D, 1, n), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_create(&dec, D, d, 1, n), RECNN_OK);
+    init_small(enc);
+    init_small(dec);
+    float *gy = malloc(sizeof(float) * (size_t)(n * D));
+    float *h = malloc(sizeof(float) * (size_t)(n * D));
+    float *gk = malloc(sizeof(float) * (size_t)cb.nnz);
+    float *gh = malloc(sizeof(float) * (size_t)(n * D));
+    float *ref = malloc(sizeof(float) * (size_t)(d * D));
+    float *refb = malloc(sizeof(float) * (size_t)(d + D));
+    fill_uniform(gy, n * D, -1, 1);
+    fill_uniform(h, n * D, 0.05f, 0.95f);
+    const float lambda = 0.03f;
+    /* sparse input: reference = zero_grad + backward + params_l2 */
+    recnn__layer_zero_grad(enc);
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy, NULL), RECNN_OK);
+    recnn__param *pe[2] = {enc->pw, enc->pb};
+    double pen = recnn__params_l2(pe, 2, lambda);
+    memcpy(ref, enc->pw->g, sizeof(float) * (size_t)(d * D));
+    memcpy(refb, enc->pb->g, sizeof(float) * (size_t)D);
+    double gsq = 0;
+    for (int64_t i = 0; i < d * D; i++)
+        gsq += (double)ref[i] * ref[i];
+    for (int64_t i = 0; i < d * D; i++) /* stale content must not leak in */
+        enc->pw->g[i] = 1e3f;
+    for (int64_t i = 0; i < D; i++)
+        enc->pb->g[i] = -7.0f;
+    recnn__grad_fuse fe = {lambda, 0, 0};
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, &t, gy, &fe), RECNN_OK);
+    assert_close(enc->pw->g, ref, d * D, 1e-6f);
+    assert_close(enc->pb->g, refb, D, 1e-6f);
+    ck_assert_double_eq_tol(fe.penalty, pen, 1e-5 * pen);
+    ck_assert_double_eq_tol(fe.gsq, gsq, 1e-5 * gsq);
+    ck_assert(pen > 0 && gsq > 0);
+    /* masked output through the fused MSE */
+    recnn__layer_zero_grad(dec);
+    double loss = 0, loss2 = 0;
+    ck_assert_int_eq(recnn__masked_mse_t(dec, h, &x, &t, cb.val, 0.1f, RECNN__ACT_IDENTITY,
+                                         0.0f, gk, gh, &loss, NULL),
+                     RECNN_OK);
+    recnn__param *pd[2] = {dec->pw, dec->pb};
+    pen = recnn__params_l2(pd, 2, lambda);
+    memcpy(ref, dec->pw->g, sizeof(float) * (size_t)(d * D));
+    memcpy(refb, dec->pb->g, sizeof(float) * (size_t)d);
+    int64_t touched = dec->pw->n_rows;
+    gsq = 0;
+    for (int64_t i = 0; i < d * D; i++)
+        gsq += (double)ref[i] * ref[i];
+    for (int64_t i = 0; i < d * D; i++)
+        dec->pw->g[i] = 1e3f;
+    recnn__grad_fuse fd = {lambda, 0, 0};
+    ck_assert_int_eq(recnn__masked_mse_t(dec, h, &x, &t, cb.val, 0.1f, RECNN__ACT_IDENTITY,
+                                         0.0f, gk, gh, &loss2, &fd),
+                     RECNN_OK);
+    ck_assert_double_eq(loss, loss2);
+    assert_close(dec->pw->g, ref, d * D, 1e-6f);
+    assert_close(dec->pb->g, refb, d, 1e-6f);
+    ck_assert_int_eq(dec->pw->n_rows, touched);
+    ck_assert_double_eq_tol(fd.penalty, pen, 1e-5 * pen);
+    ck_assert_double_eq_tol(fd.gsq, gsq, 1e-5 * gsq);
+    /* fusing needs the transpose */
+    ck_assert_int_eq(recnn__sparse_backward_t(enc, &x, NULL, gy, &fe), RECNN_E_INVALID);
+    /* the optimizer with the given norms: the same step as computing
+     * them; a non-finite one refuses the step and changes nothing */
+    recnn__optim *o1, *o2;
+    ck_assert_int_eq(recnn__optim_create(&o1, RECNN__OPT_SGD, 0.1), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add_layer(o1, dec), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_set(o1, "clip_norm", 0.5 * sqrt(gsq)), RECNN_OK);
+    float *w0 = malloc(sizeof(float) * (size_t)(d * D));
+    memcpy(w0, dec->pw->w, sizeof(float) * (size_t)(d * D));
+    recnn__param *known[1] = {dec->pw};
+    double bad = NAN;
+    ck_assert_int_eq(recnn__optim_step_gsq(o1, known, &bad, 1), RECNN_E_NUMERIC);
+    ck_assert_mem_eq(w0, dec->pw->w, sizeof(float) * (size_t)(d * D));
+    ck_assert_int_eq(recnn__optim_step_gsq(o1, known, &fd.gsq, 1), RECNN_OK);
+    float *w1 = malloc(sizeof(float) * (size_t)(d * D));
+    memcpy(w1, dec->pw->w, sizeof(float) * (size_t)(d * D));
+    memcpy(dec->pw->w, w0, sizeof(float) * (size_t)(d * D));
+    ck_assert_int_eq(recnn__optim_create(&o2, RECNN__OPT_SGD, 0.1), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add_layer(o2, dec), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_set(o2, "clip_norm", 0.5 * sqrt(gsq)), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_step(o2), RECNN_OK);
+    assert_close(dec->pw->w, w1, d * D, 1e-6f); /* clipped by the same norm */
+    ck_assert(memcmp(w1, w0, sizeof(float) * (size_t)(d * D)) != 0); /* it did move */
+    recnn__optim_free(o1);
+    recnn__optim_free(o2);
+    free(w0);
+    free(w1);
+    free(gy);
+    free(h);
+    free(gk);
+    free(gh);
+    free(ref);
+    free(refb);
     recnn__csrt_free(&t);
     free_csr(&cb);
     recnn__layer_free(enc);
@@ -1223,7 +1344,8 @@ START_TEST(test_masked_mse_fused)
         double loss = -1;
         recnn__layer_zero_grad(l);
         ck_assert_int_eq(recnn__masked_mse_t(l, m.h, &m.pos, transposed ? &t : NULL, cb.val,
-                                             m.scale, gy, gh, &loss),
+                                             m.scale, RECNN__ACT_IDENTITY, 0.0f, gy, gh,
+                                             &loss, NULL),
                          RECNN_OK);
         ck_assert_double_eq_tol(loss, mse_obj(&m), 1e-5 * (1 + loss));
         ck_assert_int_eq(check_grad("mse dh", mse_obj, &m, m.h, n * D, gh), 0);
@@ -1243,6 +1365,22 @@ START_TEST(test_masked_mse_fused)
     recnn__layer_zero_grad(l);
     ck_assert_int_eq(recnn__masked_backward(l, m.h, &m.pos, gy, gh2), RECNN_OK);
     assert_close(gh, gh2, n * D, 1e-6f);
+    /* with h's activation folded in: gh = sigmoid'(h) * (the identity gh),
+     * h being the activation's output (in (0, 1) here) */
+    for (int64_t i = 0; i < n * D; i++)
+        m.h[i] = 0.5f + 0.45f * m.h[i];
+    double loss1 = 0;
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__masked_mse_t(l, m.h, &m.pos, &t, cb.val, m.scale,
+                                         RECNN__ACT_IDENTITY, 0.0f, gy, gh, &loss1, NULL),
+                     RECNN_OK);
+    recnn__act_backward(RECNN__ACT_SIGMOID, 0.0f, n, D, m.h, gh, gh2);
+    recnn__layer_zero_grad(l);
+    ck_assert_int_eq(recnn__masked_mse_t(l, m.h, &m.pos, &t, cb.val, m.scale,
+                                         RECNN__ACT_SIGMOID, 0.0f, gy, gh, &loss1, NULL),
+                     RECNN_OK);
+    for (int64_t i = 0; i < n * D; i++)
+        ck_assert_float_eq(gh[i], gh2[i]);
     recnn__csrt_free(&t);
     free(m.h);
     free(m.y);
@@ -1310,6 +1448,7 @@ int main(void)
     tcase_add_test(tc, test_grad_masked);
     tcase_add_test(tc, test_csrt_build);
     tcase_add_test(tc, test_transposed_backward);
+    tcase_add_test(tc, test_fused_gradients);
     tcase_add_test(tc, test_masked_mse_fused);
     tcase_add_test(tc, test_fast_exp);
     tcase_add_test(tc, test_grad_embedding);

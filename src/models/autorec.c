@@ -407,10 +407,7 @@ static int encode_rows(train_ctx *t, int64_t r0, int64_t n, float *out)
 {
     autorec_state *s = t->s;
     recnn__csr x = {n, t->rows.ptr + r0, t->rows.idx, t->rows.val, NULL};
-    int st = recnn__sparse_forward(s->enc, &x, out);
-    if (st == RECNN_OK)
-        recnn__act_forward(s->g, s->ga, n, s->k, out, out);
-    return st;
+    return recnn__sparse_forward_act(s->enc, &x, s->g, s->ga, out);
 }
 
 static int encode_all(train_ctx *t)
@@ -431,14 +428,31 @@ static int step_batch(train_ctx *t, const recnn__csr *x, const float *h, const f
 {
     autorec_state *s = t->s;
     int st;
-    recnn__params_zero_grad(t->ps, t->nps);
     /* the full batch has its transpose: gradients gathered per weight row */
     const recnn__csrt *xt = x->sel ? NULL : &t->rows_t;
     const float scale = (float)(1.0 / (double)nnz); /* the objective per rating */
-    if (s->f == RECNN__ACT_IDENTITY) {
-        /* output, squared error and its backward in one pass */
+    if (s->f == RECNN__ACT_IDENTITY && xt) {
+        /* output, squared error, its backward, g's derivative, and each
+         * weight row's L2 term and norm, in two passes (nn.h,
+         * recnn__grad_fuse): the passes write the gradients, so no
+         * zero_grad, no L2 pass, no norm pass */
         double loss = 0;
-        if ((st = recnn__masked_mse_t(s->dec, h, x, xt, tgt, scale, t->gy, t->gh, &loss)))
+        recnn__grad_fuse fd = {(float)t->lambda_n, 0, 0}, fe = fd;
+        if ((st = recnn__masked_mse_t(s->dec, h, x, xt, tgt, scale, s->g, s->ga, t->gy, t->gh,
+                                      &loss, &fd)) ||
+            (st = recnn__sparse_backward_t(s->enc, x, xt, t->gh, &fe)))
+            return st;
+        *sse = loss * (double)nnz;
+        t->last_pen = fd.penalty + fe.penalty;
+        recnn__param *known[2] = {s->dec->pw, s->enc->pw};
+        const double gsq[2] = {fd.gsq, fe.gsq};
+        return recnn__optim_step_gsq(t->opt, known, gsq, 2);
+    }
+    recnn__params_zero_grad(t->ps, t->nps);
+    if (s->f == RECNN__ACT_IDENTITY) {
+        double loss = 0;
+        if ((st = recnn__masked_mse_t(s->dec, h, x, xt, tgt, scale, s->g, s->ga, t->gy, t->gh,
+                                      &loss, NULL)))
             return st;
         *sse = loss * (double)nnz;
     } else {
@@ -450,9 +464,9 @@ static int step_batch(train_ctx *t, const recnn__csr *x, const float *h, const f
         recnn__act_backward(s->f, s->fa, 1, nnz, t->y, t->gy, t->gy);
         if ((st = recnn__masked_backward_t(s->dec, h, x, xt, t->gy, t->gh)))
             return st;
+        recnn__act_backward(s->g, s->ga, x->n, s->k, h, t->gh, t->gh);
     }
-    recnn__act_backward(s->g, s->ga, x->n, s->k, h, t->gh, t->gh);
-    if ((st = recnn__sparse_backward_t(s->enc, x, xt, t->gh)))
+    if ((st = recnn__sparse_backward_t(s->enc, x, xt, t->gh, NULL)))
         return st;
     if (t->lambda_n > 0)
         t->last_pen = recnn__params_l2(t->ps, t->nps, (float)t->lambda_n);
@@ -623,11 +637,9 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
                 if (nnz == 0)
                     continue;
                 double b_sse = 0;
-                st = recnn__sparse_forward(s->enc, &x, t.hb);
-                if (st == RECNN_OK) {
-                    recnn__act_forward(s->g, s->ga, nb, s->k, t.hb, t.hb);
+                st = recnn__sparse_forward_act(s->enc, &x, s->g, s->ga, t.hb);
+                if (st == RECNN_OK)
                     st = step_batch(&t, &x, t.hb, t.tgt, nnz, &b_sse);
-                }
                 sse += b_sse;
             }
         }

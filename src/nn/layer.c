@@ -375,7 +375,19 @@ static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, co
     if (st)
         return st;
     /* Column range check: one pass over the batch (cheap next to the
-     * nnz x units work that follows). */
+     * nnz x units work that follows); a contiguous batch by a min/max
+     * reduction that vectorises, the loop below only to name the culprit */
+    if (!x->sel && x->n > 0) {
+        int32_t lo = 0, hi = 0;
+        const int32_t *ix = x->idx;
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+        for (int64_t k = x->ptr[0]; k < x->ptr[x->n]; k++) {
+            lo = ix[k] < lo ? ix[k] : lo;
+            hi = ix[k] > hi ? ix[k] : hi;
+        }
+        if (lo >= 0 && hi < dim)
+            return RECNN_OK;
+    }
     for (int64_t r = 0; r < x->n; r++) {
         int64_t s = x->sel ? x->sel[r] : r;
         for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++)
@@ -1082,12 +1094,17 @@ RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t 
 /* d += sum_t c_t G[row_t] over a column's entries t .. end-1 (rows of G
  * are D long), where c_t = coef[pos_t] (1 when coef is NULL): one weight
  * row's gradient, gathered (the transposed form of the two scatter
- * kernels above).  (Column slices sized for L2 were tried: slower here,
- * the hardware prefetcher already streams the 2 KiB rows.) */
+ * kernels above); with init, d = that sum (no zeroing pass first).
+ * (Column slices sized for L2 were tried: slower here, the hardware
+ * prefetcher already streams the 2 KiB rows.) */
 RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
                                    const int32_t *row, const int64_t *pos,
-                                   const float *coef, int64_t t, int64_t end)
+                                   const float *coef, int64_t t, int64_t end, int init)
 {
+    if (init && t + 4 > end) {
+        memset(d, 0, (size_t)D * sizeof(float));
+        init = 0;
+    }
     for (; t + 4 <= end; t += 4) {
         const float q0 = coef ? coef[pos[t]] : 1.0f, q1 = coef ? coef[pos[t + 1]] : 1.0f;
         const float q2 = coef ? coef[pos[t + 2]] : 1.0f, q3 = coef ? coef[pos[t + 3]] : 1.0f;
@@ -1095,6 +1112,13 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
         const float *restrict g1 = G + (int64_t)row[t + 1] * D;
         const float *restrict g2 = G + (int64_t)row[t + 2] * D;
         const float *restrict g3 = G + (int64_t)row[t + 3] * D;
+        if (init) {
+#pragma omp simd
+            for (int64_t u = 0; u < D; u++)
+                d[u] = (q0 * g0[u] + q1 * g1[u]) + (q2 * g2[u] + q3 * g3[u]);
+            init = 0;
+            continue;
+        }
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
             d[u] += (q0 * g0[u] + q1 * g1[u]) + (q2 * g2[u] + q3 * g3[u]);
@@ -1106,6 +1130,75 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
         for (int64_t u = 0; u < D; u++)
             d[u] += q * g[u];
     }
+}
+
+/* db[c0..c1) (+)= the column sums of gy (n rows of U) */
+RECNN__CLONES static void k_colsum(float *restrict db, const float *restrict gy, int64_t n,
+                                   int64_t U, int64_t c0, int64_t c1, int init)
+{
+    if (init)
+        memset(db + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+    for (int64_t r = 0; r < n; r++) {
+        const float *restrict g = gy + r * U;
+#pragma omp simd
+        for (int64_t u = c0; u < c1; u++)
+            db[u] += g[u];
+    }
+}
+
+/* The fused end of a gathered weight row (recnn__grad_fuse): g += decay w,
+ * out[0] = sum w^2, out[1] = sum g^2.  The row sums run in float vector
+ * lanes (a fixed order on a given machine; they feed the reported penalty
+ * and the norm check, not the gradient), the rows are added in double. */
+RECNN__CLONES static void k_row_epilogue(float *restrict g, const float *restrict w, int64_t n,
+                                         float decay, double out[2])
+{
+    float sw = 0, sg = 0;
+    if (decay > 0.0f) {
+#pragma omp simd reduction(+ : sw, sg)
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g[i] + decay * w[i];
+            g[i] = gi;
+            sw += w[i] * w[i];
+            sg += gi * gi;
+        }
+    } else {
+#pragma omp simd reduction(+ : sg)
+        for (int64_t i = 0; i < n; i++)
+            sg += g[i] * g[i];
+    }
+    out[0] = sw;
+    out[1] = sg;
+}
+
+/* Per-row partial sums of a fused pass, added in row order afterwards so
+ * that the totals do not depend on the thread count. */
+static double *fuse_parts(const recnn__grad_fuse *f, int64_t rows)
+{
+    return f ? recnn__alloc((size_t)(rows > 0 ? rows : 1), 2 * sizeof(double)) : NULL;
+}
+
+static void fuse_finish(recnn__grad_fuse *f, const double *part, int64_t rows)
+{
+    double sw = 0, sg = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        sw += part[2 * r];
+        sg += part[2 * r + 1];
+    }
+    f->penalty = 0.5 * (double)f->decay * sw;
+    f->gsq = sg;
+}
+
+/* A fused pass writes the gradient instead of adding to it: the rows it
+ * tracks start afresh (what zero_grad would have done, without the
+ * memset). */
+static void fuse_restart(recnn__param *p)
+{
+    if (p->mark)
+        for (int64_t k = 0; k < p->n_rows; k++)
+            p->mark[p->rows[k]] = 0;
+    p->n_rows = 0;
+    p->dense = 0;
 }
 
 /* The transpose must describe this batch: checked in O(1) (its builder
@@ -1128,6 +1221,12 @@ static int gather_threads(int64_t nnz, int64_t D)
 
 int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
 {
+    return recnn__sparse_forward_act(l, x, RECNN__ACT_IDENTITY, 0.0f, y);
+}
+
+int recnn__sparse_forward_act(recnn__layer *l, const recnn__csr *x, int act, float alpha,
+                              float *y)
+{
     if (!l || l->kind != RECNN__L_LINEAR || l->wt)
         return recnn__fail(RECNN_E_INVALID,
                            "sparse forward: needs a linear layer with W [in x out]");
@@ -1144,17 +1243,20 @@ int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = x->sel ? x->sel[r] : r;
         k_sparse_row(y + r * U, bias, U, W, x->idx, x->val, x->ptr[s], x->ptr[s + 1]);
+        /* the activation while the row is still in L1 (one pass less) */
+        if (act != RECNN__ACT_IDENTITY)
+            recnn__act_apply(act, alpha, U, y + r * U, y + r * U);
     }
     return RECNN_OK;
 }
 
 int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy)
 {
-    return recnn__sparse_backward_t(l, x, NULL, gy);
+    return recnn__sparse_backward_t(l, x, NULL, gy, NULL);
 }
 
 int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__csrt *xt,
-                             const float *gy)
+                             const float *gy, recnn__grad_fuse *fuse)
 {
     if (!l || l->kind != RECNN__L_LINEAR || l->wt)
         return recnn__fail(RECNN_E_INVALID,
@@ -1166,34 +1268,54 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
         return st;
     if (x->n > 0 && !gy)
         return recnn__fail(RECNN_E_INVALID, "sparse backward: NULL gradient");
+    if (fuse && !xt)
+        return recnn__fail(RECNN_E_INVALID, "sparse backward: fusing needs the transpose");
     const int64_t U = l->out_dim;
     float *dW = l->pw->g;
+    const float *Wv = l->pw->w;
     int64_t n = x->n;
     recnn__param *pw = l->pw;
     float *db = l->pb ? l->pb->g : NULL;
     int64_t nnz = recnn__csr_nnz(x);
     if (xt) {
-        for (int64_t c = 0; c < xt->n_cols; c++)
+        int64_t nc = xt->n_cols;
+        double *part = fuse_parts(fuse, nc);
+        if (fuse && !part)
+            return recnn__fail(RECNN_E_NOMEM, "sparse backward: out of memory");
+        if (fuse) {
+            fuse_restart(pw);
+            if (l->pb)
+                fuse_restart(l->pb);
+        }
+        for (int64_t c = 0; c < nc; c++)
             if (xt->ptr[c + 1] > xt->ptr[c])
                 recnn__param_touch(pw, c);
         const float *val = x->val ? x->val + (n > 0 ? x->ptr[0] : 0) : NULL;
-        int64_t nc = xt->n_cols;
+        const float decay = fuse ? fuse->decay : 0.0f;
 #pragma omp parallel num_threads(gather_threads(nnz + n, U))
         {
 #pragma omp for schedule(dynamic, 16) nowait
-            for (int64_t c = 0; c < nc; c++)
-                k_gather(dW + c * U, U, gy, xt->row, xt->pos, val, xt->ptr[c],
-                         xt->ptr[c + 1]);
+            for (int64_t c = 0; c < nc; c++) {
+                float *d = dW + c * U;
+                if (fuse)
+                    part[2 * c] = part[2 * c + 1] = 0;
+                else if (xt->ptr[c + 1] == xt->ptr[c])
+                    continue;
+                k_gather(d, U, gy, xt->row, xt->pos, val, xt->ptr[c], xt->ptr[c + 1],
+                         fuse != NULL);
+                if (fuse && xt->ptr[c + 1] > xt->ptr[c])
+                    k_row_epilogue(d, Wv + c * U, U, decay, part + 2 * c);
+            }
             /* the bias gradient: column sums of gy, in slices of 64 */
             if (db) {
 #pragma omp for schedule(dynamic, 1)
-                for (int64_t c0 = 0; c0 < U; c0 += 64) {
-                    int64_t c1 = c0 + 64 < U ? c0 + 64 : U;
-                    for (int64_t r = 0; r < n; r++)
-                        for (int64_t u = c0; u < c1; u++)
-                            db[u] += gy[r * U + u];
-                }
+                for (int64_t c0 = 0; c0 < U; c0 += 64)
+                    k_colsum(db, gy, n, U, c0, c0 + 64 < U ? c0 + 64 : U, fuse != NULL);
             }
+        }
+        if (fuse) {
+            fuse_finish(fuse, part, nc);
+            recnn__free(part);
         }
     } else {
         for (int64_t r = 0; r < n; r++) {
@@ -1264,15 +1386,25 @@ static int check_masked(const recnn__layer *l, const recnn__csr *pos, const recn
 
 /* dW[j] += sum_k gy[k] h[r], db[j] += sum_k gy[k] over a checked batch
  * whose offsets are in l->off (gathered with pt, else scattered). */
-static void masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
-                      const recnn__csrt *pt, const float *gy, int64_t nnz)
+static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
+                     const recnn__csrt *pt, const float *gy, int64_t nnz,
+                     recnn__grad_fuse *fuse)
 {
     const int64_t D = l->in_dim, n = pos->n;
     const int64_t *off = l->off;
     float *dW = l->pw->g;
+    const float *Wv = l->pw->w;
     recnn__param *pw = l->pw, *pb = l->pb;
     if (pt) {
         int64_t nc = pt->n_cols;
+        double *part = fuse_parts(fuse, nc);
+        if (fuse && !part)
+            return recnn__fail(RECNN_E_NOMEM, "masked backward: out of memory");
+        if (fuse) {
+            fuse_restart(pw);
+            if (pb)
+                fuse_restart(pb);
+        }
         for (int64_t j = 0; j < nc; j++)
             if (pt->ptr[j + 1] > pt->ptr[j]) {
                 recnn__param_touch(pw, j);
@@ -1280,9 +1412,20 @@ static void masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
                     recnn__param_touch(pb, j);
             }
         float *db = pb ? pb->g : NULL;
+        const float decay = fuse ? fuse->decay : 0.0f;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(gather_threads(nnz, D))
         for (int64_t j = 0; j < nc; j++) {
-            k_gather(dW + j * D, D, h, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1]);
+            float *d = dW + j * D;
+            if (fuse) {
+                part[2 * j] = part[2 * j + 1] = 0;
+                if (db)
+                    db[j] = 0.0f;
+            } else if (pt->ptr[j + 1] == pt->ptr[j]) {
+                continue;
+            }
+            k_gather(d, D, h, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1], fuse != NULL);
+            if (fuse && pt->ptr[j + 1] > pt->ptr[j])
+                k_row_epilogue(d, Wv + j * D, D, decay, part + 2 * j);
             if (db) {
                 float sb = 0.0f;
                 for (int64_t t = pt->ptr[j]; t < pt->ptr[j + 1]; t++)
@@ -1290,7 +1433,11 @@ static void masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
                 db[j] += sb;
             }
         }
-        return;
+        if (fuse) {
+            fuse_finish(fuse, part, nc);
+            recnn__free(part);
+        }
+        return RECNN_OK;
     }
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
@@ -1311,6 +1458,7 @@ static void masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
         int64_t c0 = sl * sw, c1 = c0 + sw < D ? c0 + sw : D;
         k_masked_scatter(pos, off, gy, h, D, dW, c0, c1);
     }
+    return RECNN_OK;
 }
 
 int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *pos,
@@ -1333,8 +1481,7 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
             k_masked_gh(gh + r * D, gy + off[r], D, W, pos->idx, pos->ptr[s], pos->ptr[s + 1]);
         }
     }
-    masked_dw(l, h, pos, pt, gy, nnz);
-    return RECNN_OK;
+    return masked_dw(l, h, pos, pt, gy, nnz, NULL);
 }
 
 /* For row r of a fused masked MSE: g = sum_t gy[t] W[idx_k] with
@@ -1366,12 +1513,15 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
 }
 
 int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
-                        const recnn__csrt *pt, const float *target, float scale, float *gy,
-                        float *gh, double *loss)
+                        const recnn__csrt *pt, const float *target, float scale, int act,
+                        float alpha, float *gy, float *gh, double *loss,
+                        recnn__grad_fuse *fuse)
 {
     int st = check_masked(l, pos, pt, "masked mse");
     if (st)
         return st;
+    if (fuse && !pt)
+        return recnn__fail(RECNN_E_INVALID, "masked mse: fusing needs the transpose");
     if (pos->n > 0 && (!h || !target || !gy || !gh || !loss))
         return recnn__fail(RECNN_E_INVALID, "masked mse: NULL argument");
     const int64_t D = l->in_dim;
@@ -1386,6 +1536,9 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
         int64_t s = pos->sel ? pos->sel[r] : r;
         k_masked_mse_row(gh + r * D, h + r * D, D, W, bias, pos->idx, pos->ptr[s],
                          pos->ptr[s + 1], target + off[r], s2, gy + off[r]);
+        /* back through h's activation while the row is still in L1 */
+        if (act != RECNN__ACT_IDENTITY)
+            recnn__act_backward(act, alpha, 1, D, h + r * D, gh + r * D, gh + r * D);
     }
     /* the loss from gy: (gy / 2 scale)^2 summed in batch order */
     double sse = 0;
@@ -1396,8 +1549,7 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
     }
     if (loss)
         *loss = (double)scale * sse;
-    masked_dw(l, h, pos, pt, gy, nnz); /* the batch is checked once, above */
-    return RECNN_OK;
+    return masked_dw(l, h, pos, pt, gy, nnz, fuse); /* the batch is checked once, above */
 }
 
 /* ---- embedding ------------------------------------------------------------ */

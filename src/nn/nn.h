@@ -215,6 +215,9 @@ static inline float recnn__expm1f(float x)
 /* The logistic function through recnn__expf (saturates cleanly). */
 static inline float recnn__sigmoidf(float x) { return 1.0f / (1.0f + recnn__expf(-x)); }
 
+/* y = f(x) over n values on the calling thread, for the element-wise
+ * kinds (not softmax; y may equal x). */
+void recnn__act_apply(int act, float alpha, int64_t n, const float *x, float *y);
 /* y = f(x) over n rows of dim (y may equal x: in place). */
 void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const float *x,
                         float *y);
@@ -369,10 +372,30 @@ int recnn__layer_backward(recnn__layer *l, int64_t n, const float *x, const floa
  * cost nnz x out.  backward: dW[idx_k] += val_k gy[r] (rows tracked),
  * db += sum_r gy[r].  The input gradient is not computed (data). */
 int recnn__sparse_forward(recnn__layer *l, const recnn__csr *x, float *y);
+/* The same followed by y = act(y) row by row (act RECNN__ACT_*, alpha as
+ * recnn__act_forward; not softmax/APL): the activation runs while each
+ * row is still in L1 instead of as a second pass. */
+int recnn__sparse_forward_act(recnn__layer *l, const recnn__csr *x, int act, float alpha,
+                              float *y);
 int recnn__sparse_backward(recnn__layer *l, const recnn__csr *x, const float *gy);
-/* The same with the batch's transpose (xt built from x; NULL = scatter). */
+/* What a gathered backward pass (one that has the batch's transpose)
+ * can finish while each weight row is still in L1, instead of the passes
+ * over the whole gradient that would follow it.  With a fuse, the pass
+ * WRITES the layer's W and b gradients (no zero_grad needed first; their
+ * row tracking restarts), adds decay * w to the W rows that have entries
+ * (the L2 term of recnn__params_l2), and returns the penalty and the
+ * gradient's sum of squares (for recnn__optim_step_gsq).  Totals are
+ * summed in row order: independent of the thread count. */
+typedef struct recnn__grad_fuse {
+    float decay;    /* in: L2 coefficient on W (0 = none) */
+    double penalty; /* out: decay/2 * sum of w^2 over W's rows with entries */
+    double gsq;     /* out: sum of squares of W's gradient (after decay) */
+} recnn__grad_fuse;
+
+/* The same with the batch's transpose (xt built from x; NULL = scatter),
+ * and, when fuse != NULL (needs xt), its epilogue. */
 int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__csrt *xt,
-                             const float *gy);
+                             const float *gy, recnn__grad_fuse *fuse);
 
 /* Masked LINEAR (wt = 1): for batch row r (pos->n rows) and each of its
  * positions j (pos->idx, values ignored), y[k] = h[r] . W[j] + b[j] with k
@@ -391,13 +414,18 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
  * forward and backward fused: one pass over the W rows of the batch's
  * positions instead of two.  With y[k] as recnn__masked_forward and
  * target[k] in the same (batch) order: writes gy[k] = 2 scale (y[k] -
- * target[k]), overwrites gh (n x in) = sum_k gy[k] W[j], then accumulates
- * dW/db as recnn__masked_backward_t (pt may be NULL).  The loss,
+ * target[k]), overwrites gh (n x in) = sum_k gy[k] W[j] -- then, unless
+ * act is RECNN__ACT_IDENTITY, gh = act'(h) gh from the output h of the
+ * activation that produced h (recnn__act_backward, row by row while the
+ * row is in L1) -- then accumulates
+ * dW/db as recnn__masked_backward_t (pt may be NULL; with fuse != NULL,
+ * which needs pt, they are written as recnn__grad_fuse says).  The loss,
  * scale * sum_k (y[k] - target[k])^2, is returned through *loss, summed
  * from gy in batch order (bits independent of the thread count). */
 int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
-                        const recnn__csrt *pt, const float *target, float scale, float *gy,
-                        float *gh, double *loss);
+                        const recnn__csrt *pt, const float *target, float scale, int act,
+                        float alpha, float *gy, float *gh, double *loss,
+                        recnn__grad_fuse *fuse);
 
 /* EMBEDDING: y[r] = E[ids[r]]; backward dE[ids[r]] += gy[r]. */
 int recnn__embedding_forward(recnn__layer *l, int64_t n, const int32_t *ids, float *y);
@@ -507,6 +535,13 @@ void recnn__optim_epoch_end(recnn__optim *o);
  * by global norm).  Sparse parameters: only touched rows (lazy).  Does not
  * zero the gradients. */
 int recnn__optim_step(recnn__optim *o);
+/* The same, given the sums of squares of some parameters' gradients
+ * (known[i] -> gsq[i], e.g. from a recnn__grad_fuse): the step's
+ * norm/finiteness check takes them instead of a pass over those
+ * gradients.  A non-finite gsq refuses the step as a non-finite gradient
+ * would. */
+int recnn__optim_step_gsq(recnn__optim *o, recnn__param *const *known, const double *gsq,
+                          int n_known);
 /* Serialised state (hyper-parameters, counters, moment buffers). */
 size_t recnn__optim_state_size(const recnn__optim *o);
 int recnn__optim_state_save(const recnn__optim *o, void *buf, size_t size);

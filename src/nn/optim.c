@@ -363,7 +363,24 @@ static inline void sumsq4(const float *g, int64_t n, double acc[4])
 /* Work (values) above which a parameter's pass runs on the thread team. */
 #define PAR_MIN 65536
 
-int recnn__optim_step(recnn__optim *o)
+int recnn__optim_step(recnn__optim *o) { return recnn__optim_step_gsq(o, NULL, NULL, 0); }
+
+/* gsq of p when the caller knows it (clipping by value rewrites g: not then). */
+static bool known_gsq(const recnn__optim *o, const recnn__param *p,
+                      const recnn__param *const *ps, const double *gsq, int n, double *out)
+{
+    if (o->clip_value > 0)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (ps[i] == p) {
+            *out = gsq[i];
+            return true;
+        }
+    return false;
+}
+
+int recnn__optim_step_gsq(recnn__optim *o, recnn__param *const *known, const double *gsq,
+                          int n_known)
 {
     if (!o)
         return recnn__fail(RECNN_E_INVALID, "optimizer step: NULL");
@@ -377,6 +394,11 @@ int recnn__optim_step(recnn__optim *o)
     for (int k = 0; k < o->n; k++) {
         recnn__param *p = o->e[k].p;
         float cv = (float)o->clip_value;
+        double kn;
+        if (known_gsq(o, p, (const recnn__param *const *)known, gsq, n_known, &kn)) {
+            ss += kn;
+            continue;
+        }
         if (!recnn__param_sparse(p) && p->count > PAR_MIN) {
             /* large dense buffers: parallel, fixed blocks (the sum depends
              * on the thread count only through OpenMP's reduction order) */

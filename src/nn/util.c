@@ -260,43 +260,37 @@ RECNN__CLONES static void k_sigmoid(int64_t n, const float *x, float *y)
         y[i] = recnn__sigmoidf(x[i]);
 }
 
+/* Element-wise activations on the calling thread (not softmax). */
+void recnn__act_apply(int act, float alpha, int64_t n, const float *x, float *y)
+{
+    switch (act) {
+    case RECNN__ACT_TANH:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = tanhf(x[i]);
+        break;
+    case RECNN__ACT_RELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case RECNN__ACT_LEAKY_RELU:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? x[i] : alpha * x[i];
+        break;
+    case RECNN__ACT_SIGMOID: k_sigmoid(n, x, y); break;
+    case RECNN__ACT_ELU: k_elu(n, x, y, alpha, 1.0f); break;
+    case RECNN__ACT_SELU: k_elu(n, x, y, RECNN__SELU_ALPHA, RECNN__SELU_LAMBDA); break;
+    default: /* identity */
+        if (y != x)
+            memcpy(y, x, (size_t)n * sizeof(float));
+        break;
+    }
+}
+
 void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const float *x,
                         float *y)
 {
     int64_t total = n * dim;
-    switch (act) {
-    case RECNN__ACT_TANH:
-#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
-        for (int64_t i = 0; i < total; i++)
-            y[i] = tanhf(x[i]);
-        break;
-    case RECNN__ACT_RELU:
-        for (int64_t i = 0; i < total; i++)
-            y[i] = x[i] > 0 ? x[i] : 0.0f;
-        break;
-    case RECNN__ACT_LEAKY_RELU:
-        for (int64_t i = 0; i < total; i++)
-            y[i] = x[i] > 0 ? x[i] : alpha * x[i];
-        break;
-    case RECNN__ACT_SIGMOID:
-    case RECNN__ACT_ELU:
-    case RECNN__ACT_SELU: {
-        /* the exp-based ones: vectorised kernels over blocks of 4096
-         * (vector-sized pieces for the team) */
-        const int selu = act == RECNN__ACT_SELU;
-        const float a = selu ? RECNN__SELU_ALPHA : alpha, sc = selu ? RECNN__SELU_LAMBDA : 1.0f;
-        const int64_t blk = 4096, nb = (total + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
-        for (int64_t b = 0; b < nb; b++) {
-            int64_t i1 = (b + 1) * blk < total ? (b + 1) * blk : total;
-            if (act == RECNN__ACT_SIGMOID)
-                k_sigmoid(i1 - b * blk, x + b * blk, y + b * blk);
-            else
-                k_elu(i1 - b * blk, x + b * blk, y + b * blk, a, sc);
-        }
-        break;
-    }
-    case RECNN__ACT_SOFTMAX:
+    if (act == RECNN__ACT_SOFTMAX) {
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) if (total > 65536)
         for (int64_t r = 0; r < n; r++) {
             const float *xr = x + r * dim;
@@ -313,11 +307,18 @@ void recnn__act_forward(int act, float alpha, int64_t n, int64_t dim, const floa
             for (int64_t j = 0; j < dim; j++)
                 yr[j] *= inv;
         }
-        break;
-    default: /* identity */
-        if (y != x)
-            memcpy(y, x, (size_t)total * sizeof(float));
-        break;
+        return;
+    }
+    if (act == RECNN__ACT_IDENTITY || total <= 65536) {
+        recnn__act_apply(act, alpha, total, x, y);
+        return;
+    }
+    /* blocks of 4096: vector-sized pieces for the team */
+    const int64_t blk = 4096, nb = (total + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(recnn__threads())
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t i1 = (b + 1) * blk < total ? (b + 1) * blk : total;
+        recnn__act_apply(act, alpha, i1 - b * blk, x + b * blk, y + b * blk);
     }
 }
 
