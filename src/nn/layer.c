@@ -67,6 +67,7 @@ void recnn__layer_free(recnn__layer *l)
     }
     recnn__free(l->ones);
     recnn__free(l->off);
+    recnn__free(l->rowsum);
     recnn__free(l->mask);
     recnn__free(l->y);
     recnn__free(l->gx);
@@ -116,7 +117,9 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
     if (!st) {
         l->ones = recnn__alloc((size_t)max_batch, sizeof(float));
         l->off = recnn__alloc((size_t)max_batch + 1, sizeof(int64_t));
-        if (!l->ones || !l->off)
+        if (sparse_in || masked)
+            l->rowsum = recnn__alloc((size_t)rows, 2 * sizeof(double));
+        if (!l->ones || !l->off || ((sparse_in || masked) && !l->rowsum))
             st = RECNN_E_NOMEM;
         else
             for (int64_t i = 0; i < max_batch; i++)
@@ -1171,11 +1174,21 @@ RECNN__CLONES static void k_row_epilogue(float *restrict g, const float *restric
     out[1] = sg;
 }
 
-/* Per-row partial sums of a fused pass, added in row order afterwards so
- * that the totals do not depend on the thread count. */
-static double *fuse_parts(const recnn__grad_fuse *f, int64_t rows)
+/* Per-row partial sums of a fused pass (the layer's scratch), added in
+ * row order afterwards so that the totals do not depend on the thread
+ * count.  NULL when not fusing; refused for tied layers (their W's
+ * gradient has two contributors) and layers created without the scratch. */
+static int fuse_parts(recnn__layer *l, const recnn__grad_fuse *f, const char *what,
+                      double **part)
 {
-    return f ? recnn__alloc((size_t)(rows > 0 ? rows : 1), 2 * sizeof(double)) : NULL;
+    *part = NULL;
+    if (!f)
+        return RECNN_OK;
+    if (l->tied || !l->rowsum)
+        return recnn__fail(RECNN_E_INVALID, "%s: fusing needs an untied sparse-input or "
+                                            "masked layer", what);
+    *part = l->rowsum;
+    return RECNN_OK;
 }
 
 static void fuse_finish(recnn__grad_fuse *f, const double *part, int64_t rows)
@@ -1279,9 +1292,9 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
     int64_t nnz = recnn__csr_nnz(x);
     if (xt) {
         int64_t nc = xt->n_cols;
-        double *part = fuse_parts(fuse, nc);
-        if (fuse && !part)
-            return recnn__fail(RECNN_E_NOMEM, "sparse backward: out of memory");
+        double *part;
+        if ((st = fuse_parts(l, fuse, "sparse backward", &part)))
+            return st;
         if (fuse) {
             fuse_restart(pw);
             if (l->pb)
@@ -1313,10 +1326,8 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
                     k_colsum(db, gy, n, U, c0, c0 + 64 < U ? c0 + 64 : U, fuse != NULL);
             }
         }
-        if (fuse) {
+        if (fuse)
             fuse_finish(fuse, part, nc);
-            recnn__free(part);
-        }
     } else {
         for (int64_t r = 0; r < n; r++) {
             int64_t s = x->sel ? x->sel[r] : r;
@@ -1397,9 +1408,10 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
     recnn__param *pw = l->pw, *pb = l->pb;
     if (pt) {
         int64_t nc = pt->n_cols;
-        double *part = fuse_parts(fuse, nc);
-        if (fuse && !part)
-            return recnn__fail(RECNN_E_NOMEM, "masked backward: out of memory");
+        double *part;
+        int st = fuse_parts(l, fuse, "masked backward", &part);
+        if (st)
+            return st;
         if (fuse) {
             fuse_restart(pw);
             if (pb)
@@ -1433,10 +1445,8 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
                 db[j] += sb;
             }
         }
-        if (fuse) {
+        if (fuse)
             fuse_finish(fuse, part, nc);
-            recnn__free(part);
-        }
         return RECNN_OK;
     }
     for (int64_t r = 0; r < n; r++) {

@@ -279,6 +279,7 @@ struct recnn_layer {
     recnn__layer *tied;  /* encoder whose W this layer shares, or NULL */
     float *ones;         /* max_batch ones (bias gradient by gemv) */
     int64_t *off;        /* max_batch + 1 (masked offsets) */
+    double *rowsum;      /* 2 per W row (sparse-input / masked): recnn__grad_fuse partials */
 
     /* ACT / APL */
     int act;
