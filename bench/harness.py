@@ -37,7 +37,7 @@ PY = "/usr/bin/python3"
 RESERVED = {"threads", "seed", "epochs", "epoch", "best_epoch", "repeat", "n", "k", "batch",
             "factors", "hidden", "negatives", "users", "items", "ratings", "torch_threads",
             "blas_threads", "lr", "l2", "reg", "momentum", "dropout", "calls", "test_users",
-            "partial", "value", "status", "repeats", "reg_bias", "rank"}
+            "partial", "value", "status", "repeats", "reg_bias", "rank", "inits", "rmse_sd"}
 # Fields that identify a figure (pairing key) or are bookkeeping.
 KEYS = {"bench", "peer", "model", "data", "variant", "metric", "unit", "shape", "note",
         "checksum", "skip", "skipped", "error", "machine", "_nonfinite_as_null"}
@@ -50,7 +50,7 @@ CENV = {"RECNN_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RECNN_BENCH
 # accuracy figure is near each model's best on ML-100K and the whole set
 # stays at a few minutes per thread count.
 PEERS = [
-    ("autorec-rprop", ["autorec.py", "--optim", "rprop", "--epochs", "100"]),
+    ("autorec-rprop", ["autorec.py", "--optim", "rprop", "--epochs", "100", "--inits", "5"]),
     ("autorec-adam", ["autorec.py", "--optim", "adam", "--epochs", "40"]),
     ("mf-ml100k", ["mf.py", "--dataset", "ml-100k", "--epochs", "50"]),
     ("mf-synthetic10m", ["mf.py", "--dataset", "synthetic-10m", "--epochs", "2"]),
