@@ -1107,20 +1107,45 @@ START_TEST(test_csrt_build)
 }
 END_TEST
 
+/* A sparse-input encoder and a masked decoder over one n x d batch with
+ * its transpose: the layers AutoRec's full batch uses. */
+typedef struct {
+    csr_buf cb;
+    recnn__csr x;
+    recnn__csrt t;
+    recnn__layer *enc, *dec;
+} ae_fix;
+
+static void ae_fix_make(ae_fix *f, int64_t n, int64_t d, int64_t D)
+{
+    f->cb = make_csr(n, d, 0.2);
+    f->x = (recnn__csr){n, f->cb.ptr, f->cb.idx, f->cb.val, NULL};
+    ck_assert_int_eq(recnn__csrt_build(&f->x, d, &f->t), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_create(&f->enc, d, D, 1, n), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_create(&f->dec, D, d, 1, n), RECNN_OK);
+    init_small(f->enc);
+    init_small(f->dec);
+}
+
+static void ae_fix_free(ae_fix *f)
+{
+    recnn__csrt_free(&f->t);
+    free_csr(&f->cb);
+    recnn__layer_free(f->enc);
+    recnn__layer_free(f->dec);
+}
+
 /* Runs one gathered and one scattered backward of the sparse-input and
  * masked layers on the same batch and compares every gradient. */
 START_TEST(test_transposed_backward)
 {
     int64_t n = 60, d = 300, D = 256;
-    csr_buf cb = make_csr(n, d, 0.2);
-    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
-    recnn__csrt t;
-    ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
-    recnn__layer *enc, *dec;
-    ck_assert_int_eq(recnn__sparse_create(&enc, d, D, 1, n), RECNN_OK);
-    ck_assert_int_eq(recnn__masked_create(&dec, D, d, 1, n), RECNN_OK);
-    init_small(enc);
-    init_small(dec);
+    ae_fix f;
+    ae_fix_make(&f, n, d, D);
+    csr_buf cb = f.cb;
+    recnn__csr x = f.x;
+    recnn__csrt t = f.t;
+    recnn__layer *enc = f.enc, *dec = f.dec;
     fill_uniform(dec->pb->w, d, -0.5f, 0.5f);
     float *gy = malloc(sizeof(float) * (size_t)(n * D));
     float *h = malloc(sizeof(float) * (size_t)(n * D));
@@ -1180,10 +1205,7 @@ START_TEST(test_transposed_backward)
     free(ref_b);
     free(gh1);
     free(gh2);
-    recnn__csrt_free(&t);
-    free_csr(&cb);
-    recnn__layer_free(enc);
-    recnn__layer_free(dec);
+    ae_fix_free(&f);
 }
 END_TEST
 
@@ -1193,15 +1215,12 @@ END_TEST
 START_TEST(test_fused_gradients)
 {
     int64_t n = 40, d = 120, D = 72;
-    csr_buf cb = make_csr(n, d, 0.2);
-    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
-    recnn__csrt t;
-    ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
-    recnn__layer *enc, *dec;
-    ck_assert_int_eq(recnn__sparse_create(&enc, d, D, 1, n), RECNN_OK);
-    ck_assert_int_eq(recnn__masked_create(&dec, D, d, 1, n), RECNN_OK);
-    init_small(enc);
-    init_small(dec);
+    ae_fix f;
+    ae_fix_make(&f, n, d, D);
+    csr_buf cb = f.cb;
+    recnn__csr x = f.x;
+    recnn__csrt t = f.t;
+    recnn__layer *enc = f.enc, *dec = f.dec;
     float *gy = malloc(sizeof(float) * (size_t)(n * D));
     float *h = malloc(sizeof(float) * (size_t)(n * D));
     float *gk = malloc(sizeof(float) * (size_t)cb.nnz);
@@ -1292,10 +1311,7 @@ START_TEST(test_fused_gradients)
     free(gh);
     free(ref);
     free(refb);
-    recnn__csrt_free(&t);
-    free_csr(&cb);
-    recnn__layer_free(enc);
-    recnn__layer_free(dec);
+    ae_fix_free(&f);
 }
 END_TEST
 
