@@ -1202,18 +1202,6 @@ static void fuse_finish(recnn__grad_fuse *f, const double *part, int64_t rows)
     f->gsq = sg;
 }
 
-/* A fused pass writes the gradient instead of adding to it: the rows it
- * tracks start afresh (what zero_grad would have done, without the
- * memset). */
-static void fuse_restart(recnn__param *p)
-{
-    if (p->mark)
-        for (int64_t k = 0; k < p->n_rows; k++)
-            p->mark[p->rows[k]] = 0;
-    p->n_rows = 0;
-    p->dense = 0;
-}
-
 /* The transpose must describe this batch: checked in O(1) (its builder
  * validated the columns). */
 static int check_csrt(const recnn__csr *x, const recnn__csrt *t, int64_t dim,
@@ -1296,9 +1284,9 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
         if ((st = fuse_parts(l, fuse, "sparse backward", &part)))
             return st;
         if (fuse) {
-            fuse_restart(pw);
+            recnn__param_reset_rows(pw);
             if (l->pb)
-                fuse_restart(l->pb);
+                recnn__param_reset_rows(l->pb);
         }
         for (int64_t c = 0; c < nc; c++)
             if (xt->ptr[c + 1] > xt->ptr[c])
@@ -1413,9 +1401,9 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
         if (st)
             return st;
         if (fuse) {
-            fuse_restart(pw);
+            recnn__param_reset_rows(pw);
             if (pb)
-                fuse_restart(pb);
+                recnn__param_reset_rows(pb);
         }
         for (int64_t j = 0; j < nc; j++)
             if (pt->ptr[j + 1] > pt->ptr[j]) {

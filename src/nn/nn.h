@@ -144,6 +144,9 @@ void recnn__param_free(recnn__param *p); /* frees mark/rows only */
 /* Zeroes the gradient: only the touched rows when sparse, else all; resets
  * the tracking. */
 void recnn__param_zero_grad(recnn__param *p);
+/* Resets the row tracking only (no touched rows, not dense), leaving g as
+ * it is: for passes that write the whole gradient (recnn__grad_fuse). */
+void recnn__param_reset_rows(recnn__param *p);
 void recnn__params_zero_grad(recnn__param *const *ps, int n);
 
 /* ---- activations (plain functions) ------------------------------------ */

@@ -186,23 +186,25 @@ void recnn__param_free(recnn__param *p)
     p->n_rows = 0;
 }
 
+void recnn__param_reset_rows(recnn__param *p)
+{
+    if (p->mark)
+        for (int64_t k = 0; k < p->n_rows; k++)
+            p->mark[p->rows[k]] = 0;
+    p->n_rows = 0;
+    p->dense = 0;
+}
+
 void recnn__param_zero_grad(recnn__param *p)
 {
     if (recnn__param_sparse(p)) {
         int64_t rl = p->row_len > 0 ? p->row_len : p->count;
-        for (int64_t k = 0; k < p->n_rows; k++) {
-            int64_t r = p->rows[k];
-            memset(p->g + r * rl, 0, (size_t)rl * sizeof(float));
-            p->mark[r] = 0;
-        }
+        for (int64_t k = 0; k < p->n_rows; k++)
+            memset(p->g + (int64_t)p->rows[k] * rl, 0, (size_t)rl * sizeof(float));
     } else {
         memset(p->g, 0, (size_t)p->count * sizeof(float));
-        if (p->mark)
-            for (int64_t k = 0; k < p->n_rows; k++)
-                p->mark[p->rows[k]] = 0;
     }
-    p->n_rows = 0;
-    p->dense = 0;
+    recnn__param_reset_rows(p);
 }
 
 void recnn__params_zero_grad(recnn__param *const *ps, int n)
