@@ -162,12 +162,6 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
         }
         const double k = runs[r].inits;
         const double sd = k > 1 ? sqrt(fmax(0.0, (rmse2 - rmse * rmse / k) / (k - 1))) : 0.0;
-        /* all->secs holds no warm-up epoch: median_epoch skips its first
-         * entry, so put a copy of one in front */
-        if (all->n > 0 && all->n < TRACE_MAX) {
-            memmove(all->secs + 1, all->secs, sizeof(double) * (size_t)all->n);
-            all->n++;
-        }
         printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
                "\"variant\":\"%s\",\"epoch_seconds\":%.6f,\"rmse\":%.6f,\"valid_rmse\":%.6f,"
                "\"rmse_sd\":%.6f,\"fit_seconds\":%.3f,\"best_epoch\":%.1f,\"epochs\":%d,"
@@ -175,7 +169,8 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
                "\"hidden\":500,\"threads\":%d,\"seed\":%llu,\"note\":\"median epoch "
                "excluding each fit's first; figures: mean over the initialisations; "
                "lambda=100 in sum sq. err + lambda/2 |W|^2\"}\n",
-               runs[r].variant, median_epoch(all), rmse / k, vsum / k, sd, fit_s / k, best / k,
+               runs[r].variant, median_of(all->secs, all->n), rmse / k, vsum / k, sd, fit_s / k,
+               best / k,
                epochs, runs[r].inits, threads, (unsigned long long)seed);
         printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
                "\"variant\":\"%s\",\"checksum\":\"%08x\"}\n",

@@ -49,21 +49,25 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Median of v[0..n) (NaN when empty; v is reordered). */
+static inline double median_of(double *v, int n)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /* Median epoch time, the first epoch (warm-up) excluded when there are
  * others. */
-static double median_epoch(const trace *t)
+static inline double median_epoch(const trace *t)
 {
     int n = t->n < TRACE_MAX ? t->n : TRACE_MAX, first = n > 1 ? 1 : 0;
-    if (n == 0)
-        return NAN;
-    double *v = malloc(sizeof(double) * (size_t)n);
+    double *v = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     if (!v)
         return NAN;
-    int k = 0;
-    for (int i = first; i < n; i++)
-        v[k++] = t->secs[i];
-    qsort(v, (size_t)k, sizeof *v, cmp_d);
-    double m = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+    memcpy(v, t->secs + first, sizeof(double) * (size_t)(n - first));
+    double m = median_of(v, n - first);
     free(v);
     return m;
 }
