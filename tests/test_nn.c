@@ -1315,6 +1315,126 @@ START_TEST(test_fused_gradients)
 }
 END_TEST
 
+/* rows x cols of a (stride la) equal b (stride lb) bit for bit; a's
+ * padding [cols, la) is zero */
+static void assert_strided_eq(const float *a, int64_t la, const float *b, int64_t lb,
+                              int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        ck_assert_mem_eq(a + r * la, b + r * lb, sizeof(float) * (size_t)cols);
+        for (int64_t c = cols; c < la; c++)
+            ck_assert_float_eq(a[r * la + c], 0.0f);
+    }
+}
+
+/* Padded layers (recnn__sparse_create_ld / masked_create_ld) compute what
+ * the unpadded ones do, bit for bit, on every pass AutoRec uses, and keep
+ * their padding zero through an optimizer step. */
+START_TEST(test_padded_layers)
+{
+    const int64_t n = 30, d = 90, D = 37, ld = recnn__row_stride(D);
+    ck_assert_int_eq(ld, 40);
+    ae_fix f;
+    ae_fix_make(&f, n, d, D);
+    recnn__layer *encp, *decp;
+    ck_assert_int_eq(recnn__sparse_create_ld(&encp, d, D, ld, 1, n), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_create_ld(&decp, D, d, ld, 1, n), RECNN_OK);
+    ck_assert_int_eq(encp->pw->count, d * ld);
+    /* initialisation: the unpadded layer's draws, moved to the stride */
+    recnn_rng r1, r2;
+    recnn__rng_seed(&r1, 3);
+    recnn__rng_seed(&r2, 3);
+    ck_assert_int_eq(recnn__layer_init(f.enc, RECNN__INIT_UNIFORM, 0.2f, &r1), RECNN_OK);
+    ck_assert_int_eq(recnn__layer_init(encp, RECNN__INIT_UNIFORM, 0.2f, &r2), RECNN_OK);
+    assert_strided_eq(encp->pw->w, ld, f.enc->pw->w, D, d, D);
+    ck_assert_int_eq(recnn__layer_init(f.dec, RECNN__INIT_UNIFORM, 0.2f, &r1), RECNN_OK);
+    ck_assert_int_eq(recnn__layer_init(decp, RECNN__INIT_UNIFORM, 0.2f, &r2), RECNN_OK);
+    assert_strided_eq(decp->pw->w, ld, f.dec->pw->w, D, d, D);
+    fill_uniform(f.enc->pb->w, D, -0.5f, 0.5f);
+    fill_uniform(f.dec->pb->w, d, -0.5f, 0.5f);
+    memcpy(encp->pb->w, f.enc->pb->w, sizeof(float) * (size_t)D);
+    memcpy(decp->pb->w, f.dec->pb->w, sizeof(float) * (size_t)d);
+    const int64_t nnz = f.cb.nnz;
+    float *h = calloc((size_t)(n * D), sizeof(float)), *hp = calloc((size_t)(n * ld), sizeof(float));
+    float *gh = calloc((size_t)(n * D), sizeof(float)), *ghp = calloc((size_t)(n * ld), sizeof(float));
+    float *gk = malloc(sizeof(float) * (size_t)nnz), *gkp = malloc(sizeof(float) * (size_t)nnz);
+    float *y = malloc(sizeof(float) * (size_t)nnz), *yp = malloc(sizeof(float) * (size_t)nnz);
+    /* forward: codes, then the outputs at the observed positions */
+    ck_assert_int_eq(recnn__sparse_forward_act(f.enc, &f.x, RECNN__ACT_SIGMOID, 0, h), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_forward_act(encp, &f.x, RECNN__ACT_SIGMOID, 0, hp), RECNN_OK);
+    assert_strided_eq(hp, ld, h, D, n, D);
+    ck_assert_int_eq(recnn__masked_forward(f.dec, h, &f.x, y), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_forward(decp, hp, &f.x, yp), RECNN_OK);
+    ck_assert_mem_eq(y, yp, sizeof(float) * (size_t)nnz);
+    /* fused MSE and gathered backward with the L2 epilogue */
+    recnn__grad_fuse fd = {0.05f, 0, 0}, fdp = fd, fe = fd, fep = fd;
+    double loss = 0, lossp = 0;
+    ck_assert_int_eq(recnn__masked_mse_t(f.dec, h, &f.x, &f.t, f.cb.val, 0.01f,
+                                         RECNN__ACT_SIGMOID, 0, gk, gh, &loss, &fd),
+                     RECNN_OK);
+    ck_assert_int_eq(recnn__masked_mse_t(decp, hp, &f.x, &f.t, f.cb.val, 0.01f,
+                                         RECNN__ACT_SIGMOID, 0, gkp, ghp, &lossp, &fdp),
+                     RECNN_OK);
+    ck_assert_double_eq(loss, lossp);
+    ck_assert_mem_eq(gk, gkp, sizeof(float) * (size_t)nnz);
+    assert_strided_eq(ghp, ld, gh, D, n, D);
+    assert_strided_eq(decp->pw->g, ld, f.dec->pw->g, D, d, D);
+    ck_assert_mem_eq(decp->pb->g, f.dec->pb->g, sizeof(float) * (size_t)d);
+    ck_assert_double_eq(fd.penalty, fdp.penalty);
+    ck_assert_double_eq(fd.gsq, fdp.gsq);
+    ck_assert_int_eq(recnn__sparse_backward_t(f.enc, &f.x, &f.t, gh, &fe), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_backward_t(encp, &f.x, &f.t, ghp, &fep), RECNN_OK);
+    assert_strided_eq(encp->pw->g, ld, f.enc->pw->g, D, d, D);
+    ck_assert_mem_eq(encp->pb->g, f.enc->pb->g, sizeof(float) * (size_t)D);
+    ck_assert_double_eq(fe.gsq, fep.gsq);
+    /* an RProp step on both keeps the padding zero */
+    recnn__optim *o, *op;
+    ck_assert_int_eq(recnn__optim_create(&o, RECNN__OPT_RPROP, 0.01), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_create(&op, RECNN__OPT_RPROP, 0.01), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add_layer(o, f.enc), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add_layer(o, f.dec), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add_layer(op, encp), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_add_layer(op, decp), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_step(o), RECNN_OK);
+    ck_assert_int_eq(recnn__optim_step(op), RECNN_OK);
+    assert_strided_eq(encp->pw->w, ld, f.enc->pw->w, D, d, D);
+    assert_strided_eq(decp->pw->w, ld, f.dec->pw->w, D, d, D);
+    /* the scattered (no transpose) and unfused passes agree too */
+    recnn__layer_zero_grad(f.enc);
+    recnn__layer_zero_grad(encp);
+    ck_assert_int_eq(recnn__sparse_backward(f.enc, &f.x, gh), RECNN_OK);
+    ck_assert_int_eq(recnn__sparse_backward(encp, &f.x, ghp), RECNN_OK);
+    assert_strided_eq(encp->pw->g, ld, f.enc->pw->g, D, d, D);
+    recnn__layer_zero_grad(f.dec);
+    recnn__layer_zero_grad(decp);
+    ck_assert_int_eq(recnn__masked_backward(f.dec, h, &f.x, gk, gh), RECNN_OK);
+    ck_assert_int_eq(recnn__masked_backward(decp, hp, &f.x, gkp, ghp), RECNN_OK);
+    assert_strided_eq(decp->pw->g, ld, f.dec->pw->g, D, d, D);
+    assert_strided_eq(ghp, ld, gh, D, n, D);
+    /* what a padded layer refuses: dense passes, tying, a short stride */
+    float xd[90] = {0}, yd[40];
+    ck_assert_int_eq(recnn__layer_forward(encp, 1, xd, yd, 0), RECNN_E_UNSUPPORTED);
+    ck_assert_int_eq(recnn__layer_backward(encp, 1, xd, yd, yd, NULL), RECNN_E_UNSUPPORTED);
+    recnn__layer *tied = NULL, *bad = NULL;
+    ck_assert_int_eq(recnn__tied_create(&tied, encp, 1, n), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn__sparse_create_ld(&bad, d, D, D - 1, 1, n), RECNN_E_INVALID);
+    ck_assert_ptr_null(bad);
+    recnn__optim_free(o);
+    recnn__optim_free(op);
+    free(h);
+    free(hp);
+    free(gh);
+    free(ghp);
+    free(gk);
+    free(gkp);
+    free(y);
+    free(yp);
+    recnn__layer_free(encp);
+    recnn__layer_free(decp);
+    ae_fix_free(&f);
+}
+END_TEST
+
 typedef struct {
     recnn__layer *l;
     recnn__csr pos;
@@ -1463,6 +1583,7 @@ int main(void)
     tcase_add_test(tc, test_sparse_equals_dense);
     tcase_add_test(tc, test_grad_masked);
     tcase_add_test(tc, test_csrt_build);
+    tcase_add_test(tc, test_padded_layers);
     tcase_add_test(tc, test_transposed_backward);
     tcase_add_test(tc, test_fused_gradients);
     tcase_add_test(tc, test_masked_mse_fused);

@@ -74,6 +74,9 @@ typedef struct recnn_mat {
 
 int recnn__mat_init(recnn_mat *m, int64_t rows, int64_t cols); /* zeroed */
 recnn_mat recnn__mat_view(float *data, int64_t rows, int64_t cols);
+/* y = alpha op(A) x + beta y for a rows x cols A whose rows are lda apart. */
+void recnn__gemv_ld(bool ta, float alpha, const float *a, int64_t rows, int64_t cols,
+                    int64_t lda, const float *x, float beta, float *y);
 void recnn__mat_free(recnn_mat *m);
 static inline float *recnn__mat_row(const recnn_mat *m, int64_t r)
 {

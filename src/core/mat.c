@@ -56,10 +56,16 @@ void recnn__gemm(bool ta, bool tb, float alpha, const recnn_mat *a,
 void recnn__gemv(bool ta, float alpha, const recnn_mat *a, const float *x,
                  float beta, float *y)
 {
-    if (a->rows == 0 || a->cols == 0)
+    recnn__gemv_ld(ta, alpha, a->data, a->rows, a->cols, a->cols, x, beta, y);
+}
+
+void recnn__gemv_ld(bool ta, float alpha, const float *a, int64_t rows, int64_t cols,
+                    int64_t lda, const float *x, float beta, float *y)
+{
+    if (rows == 0 || cols == 0)
         return;
-    cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, (blasint)a->rows,
-                (blasint)a->cols, alpha, a->data, (blasint)a->cols, x, 1, beta, y, 1);
+    cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, (blasint)rows,
+                (blasint)cols, alpha, a, (blasint)lda, x, 1, beta, y, 1);
 }
 
 void recnn__axpy(int64_t n, float alpha, const float *x, float *y)

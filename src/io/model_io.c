@@ -280,7 +280,12 @@ static int write_model(writer *w, const recnn_model *m, const char *conf, size_t
         w_u64(w, (uint64_t)t[k].count);
         w_raw(w, t[k].name, nl);
         w_raw(w, zeros, (size_t)(pad8(nl) - nl));
-        w_array(w, t[k].data, (size_t)t[k].count, el);
+        if (t[k].cols > 0 && t[k].ld > t[k].cols) /* padded rows: written packed */
+            for (int64_t r = 0; r < t[k].count / t[k].cols; r++)
+                w_array(w, (const char *)t[k].data + (size_t)(r * t[k].ld) * el,
+                        (size_t)t[k].cols, el);
+        else
+            w_array(w, t[k].data, (size_t)t[k].count, el);
         w_section_end(w);
         sections++;
     }
@@ -352,7 +357,8 @@ RECNN_API int recnn_model_save(const recnn_model *m, const char *path)
     for (int k = 0; k < nt; k++) {
         size_t nl = t[k].name ? strlen(t[k].name) : 0;
         if (nl == 0 || nl > MAX_TENSOR_NAME || !dtype_size(t[k].dtype) ||
-            t[k].count < 0 || (t[k].count > 0 && !t[k].data)) {
+            t[k].count < 0 || (t[k].count > 0 && !t[k].data) || t[k].cols < 0 ||
+            (t[k].cols > 0 && (t[k].count % t[k].cols != 0 || t[k].ld < t[k].cols))) {
             free(conf);
             return recnn__fail(RECNN_E_STATE, "%s: tensor %d is malformed", m->vt->kind,
                                k);
@@ -884,10 +890,7 @@ static int parse_tensor(reader *r, loaded *L, recnn__tensor *t)
                            (unsigned long long)count, el);
     if (!host_little())
         swap_elems(s->data + s->off, (size_t)count, el);
-    t->name = L->name;
-    t->dtype = (int)dtype;
-    t->count = (int64_t)count;
-    t->data = s->data + s->off;
+    *t = (recnn__tensor){L->name, (int)dtype, (int64_t)count, s->data + s->off, 0, 0};
     s->off = s->len;
     return RECNN_OK;
 }

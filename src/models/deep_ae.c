@@ -338,15 +338,15 @@ static int dae_tensors(const recnn_model *m, recnn__tensor *t, int max)
     for (int i = 0; i < s->S; i++) {
         const recnn__layer *l = s->lin[i];
         if (!l->tied)
-            t[n++] = (recnn__tensor){W_NAMES[i], RECNN__F32, l->pw->count, l->pw->w};
-        t[n++] = (recnn__tensor){B_NAMES[i], RECNN__F32, l->pb->count, l->pb->w};
+            t[n++] = (recnn__tensor){W_NAMES[i], RECNN__F32, l->pw->count, l->pw->w, 0, 0};
+        t[n++] = (recnn__tensor){B_NAMES[i], RECNN__F32, l->pb->count, l->pb->w, 0, 0};
     }
     if (!s->out->tied)
-        t[n++] = (recnn__tensor){"Wout", RECNN__F32, s->out->pw->count, s->out->pw->w};
-    t[n++] = (recnn__tensor){"bout", RECNN__F32, s->out->pb->count, s->out->pb->w};
-    t[n++] = (recnn__tensor){"hid", RECNN__F32, s->n_rows * s->H[0], s->hid};
-    t[n++] = (recnn__tensor){"row_n", RECNN__I32, s->n_rows, s->row_n};
-    t[n++] = (recnn__tensor){"col_n", RECNN__I32, s->d, s->col_n};
+        t[n++] = (recnn__tensor){"Wout", RECNN__F32, s->out->pw->count, s->out->pw->w, 0, 0};
+    t[n++] = (recnn__tensor){"bout", RECNN__F32, s->out->pb->count, s->out->pb->w, 0, 0};
+    t[n++] = (recnn__tensor){"hid", RECNN__F32, s->n_rows * s->H[0], s->hid, 0, 0};
+    t[n++] = (recnn__tensor){"row_n", RECNN__I32, s->n_rows, s->row_n, 0, 0};
+    t[n++] = (recnn__tensor){"col_n", RECNN__I32, s->d, s->col_n, 0, 0};
     return n;
 }
 

@@ -188,9 +188,9 @@ static int ease_tensors(const recnn_model *m, recnn__tensor *out, int max)
     if (!s || max < 1)
         return 0;
     int k = 0;
-    out[k++] = (recnn__tensor){"B", RECNN__F32, m->n_items * m->n_items, s->b};
+    out[k++] = (recnn__tensor){"B", RECNN__F32, m->n_items * m->n_items, s->b, 0, 0};
     if (s->xval && k < max)
-        out[k++] = (recnn__tensor){"x_value", RECNN__F32, s->nnz, s->xval};
+        out[k++] = (recnn__tensor){"x_value", RECNN__F32, s->nnz, s->xval, 0, 0};
     return k;
 }
 

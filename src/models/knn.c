@@ -846,15 +846,15 @@ static int knn_score_new(const recnn_model *m, int64_t n, const int32_t *items,
 
 static int state_tensors(const knn_state *s, recnn__tensor *out)
 {
-    out[0] = (recnn__tensor){"knn.nb_ptr", RECNN__I64, s->n_ent + 1, s->nb_ptr};
-    out[1] = (recnn__tensor){"knn.nb_idx", RECNN__I32, s->nb_ptr[s->n_ent], s->nb_idx};
-    out[2] = (recnn__tensor){"knn.nb_sim", RECNN__F32, s->nb_ptr[s->n_ent], s->nb_sim};
-    out[3] = (recnn__tensor){"knn.r_ptr", RECNN__I64, s->nu + 1, s->r_ptr};
-    out[4] = (recnn__tensor){"knn.r_item", RECNN__I32, s->r_ptr[s->nu], s->r_item};
-    out[5] = (recnn__tensor){"knn.r_val", RECNN__F32, s->r_ptr[s->nu], s->r_val};
-    out[6] = (recnn__tensor){"knn.mu", RECNN__F32, 1, s->mu};
-    out[7] = (recnn__tensor){"knn.user_bias", RECNN__F32, s->nu, s->bu};
-    out[8] = (recnn__tensor){"knn.item_bias", RECNN__F32, s->ni, s->bi};
+    out[0] = (recnn__tensor){"knn.nb_ptr", RECNN__I64, s->n_ent + 1, s->nb_ptr, 0, 0};
+    out[1] = (recnn__tensor){"knn.nb_idx", RECNN__I32, s->nb_ptr[s->n_ent], s->nb_idx, 0, 0};
+    out[2] = (recnn__tensor){"knn.nb_sim", RECNN__F32, s->nb_ptr[s->n_ent], s->nb_sim, 0, 0};
+    out[3] = (recnn__tensor){"knn.r_ptr", RECNN__I64, s->nu + 1, s->r_ptr, 0, 0};
+    out[4] = (recnn__tensor){"knn.r_item", RECNN__I32, s->r_ptr[s->nu], s->r_item, 0, 0};
+    out[5] = (recnn__tensor){"knn.r_val", RECNN__F32, s->r_ptr[s->nu], s->r_val, 0, 0};
+    out[6] = (recnn__tensor){"knn.mu", RECNN__F32, 1, s->mu, 0, 0};
+    out[7] = (recnn__tensor){"knn.user_bias", RECNN__F32, s->nu, s->bu, 0, 0};
+    out[8] = (recnn__tensor){"knn.item_bias", RECNN__F32, s->ni, s->bi, 0, 0};
     return 9;
 }
 

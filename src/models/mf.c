@@ -321,12 +321,12 @@ static int mf_score_new(const recnn_model *m, int64_t n, const int32_t *items,
 
 static int state_tensors(const mf_state *s, recnn__tensor *out)
 {
-    out[0] = (recnn__tensor){"mf.mu", RECNN__F32, 1, s->mu};
-    out[1] = (recnn__tensor){"mf.scale", RECNN__F32, 2, s->scale};
-    out[2] = (recnn__tensor){"mf.user_bias", RECNN__F32, s->nu, s->bu};
-    out[3] = (recnn__tensor){"mf.item_bias", RECNN__F32, s->ni, s->bi};
-    out[4] = (recnn__tensor){"mf.user_factors", RECNN__F32, s->nu * s->k, s->P};
-    out[5] = (recnn__tensor){"mf.item_factors", RECNN__F32, s->ni * s->k, s->Q};
+    out[0] = (recnn__tensor){"mf.mu", RECNN__F32, 1, s->mu, 0, 0};
+    out[1] = (recnn__tensor){"mf.scale", RECNN__F32, 2, s->scale, 0, 0};
+    out[2] = (recnn__tensor){"mf.user_bias", RECNN__F32, s->nu, s->bu, 0, 0};
+    out[3] = (recnn__tensor){"mf.item_bias", RECNN__F32, s->ni, s->bi, 0, 0};
+    out[4] = (recnn__tensor){"mf.user_factors", RECNN__F32, s->nu * s->k, s->P, 0, 0};
+    out[5] = (recnn__tensor){"mf.item_factors", RECNN__F32, s->ni * s->k, s->Q, 0, 0};
     return 6;
 }
 

@@ -478,6 +478,37 @@ static size_t tensor_bytes(const recnn__tensor *t)
     return (size_t)t->count * el;
 }
 
+static int strided(const recnn__tensor *t) { return t->cols > 0 && t->ld > t->cols; }
+
+/* Copies the values of src into dst (same dtype and count), each in its
+ * own layout. */
+static void tensor_copy(const recnn__tensor *dst, const recnn__tensor *src)
+{
+    if (!strided(dst) && !strided(src)) {
+        memcpy(dst->data, src->data, tensor_bytes(src));
+        return;
+    }
+    const size_t el = tensor_bytes(src) / (size_t)(src->count ? src->count : 1);
+    /* rows of the strided side (both strided: the same shape) */
+    const int64_t cols = strided(dst) ? dst->cols : src->cols;
+    const int64_t ldd = strided(dst) ? dst->ld : cols, lds = strided(src) ? src->ld : cols;
+    for (int64_t r = 0; r < src->count / cols; r++)
+        memcpy((char *)dst->data + (size_t)(r * ldd) * el,
+               (const char *)src->data + (size_t)(r * lds) * el, (size_t)cols * el);
+}
+
+void recnn__tensor_get(const recnn__tensor *t, void *dst)
+{
+    recnn__tensor d = {t->name, t->dtype, t->count, dst, 0, 0};
+    tensor_copy(&d, t);
+}
+
+void recnn__tensor_put(const recnn__tensor *t, const void *src)
+{
+    recnn__tensor s = {t->name, t->dtype, t->count, (void *)src, 0, 0};
+    tensor_copy(t, &s);
+}
+
 static int snapshot_take(recnn_model *m)
 {
     recnn__tensor t[RECNN__MAX_TENSORS];
@@ -497,7 +528,7 @@ static int snapshot_take(recnn_model *m)
     }
     char *p = m->snapshot;
     for (int i = 0; i < n; i++) {
-        memcpy(p, t[i].data, tensor_bytes(&t[i]));
+        recnn__tensor_get(&t[i], p);
         p += tensor_bytes(&t[i]);
     }
     return RECNN_OK;
@@ -552,7 +583,11 @@ int recnn__tensors_copy_in(const recnn_model *m, const recnn__tensor *want, int 
                                m->vt->kind, want[w].name,
                                g ? "of the wrong type or size" : "missing",
                                (long long)want[w].count);
-        memcpy(want[w].data, g->data, tensor_bytes(g));
+        if (strided(g) && strided(&want[w]) && g->cols != want[w].cols)
+            return recnn__fail(RECNN_E_CORRUPT, "%s: tensor \"%s\" has rows of %lld, not %lld",
+                               m->vt->kind, want[w].name, (long long)g->cols,
+                               (long long)want[w].cols);
+        tensor_copy(&want[w], g);
     }
     return RECNN_OK;
 }
@@ -569,7 +604,7 @@ int recnn__fit_finish(recnn_model *m)
         if ((size_t)(p - (const char *)m->snapshot) + b > m->snapshot_bytes)
             return recnn__fail(RECNN_E_STATE, "%s: tensors changed size during fit",
                                m->vt->kind);
-        memcpy(t[i].data, p, b);
+        recnn__tensor_put(&t[i], p);
         p += b;
     }
     return RECNN_OK;

@@ -33,7 +33,15 @@ typedef struct recnn__tensor {
     int dtype;        /* RECNN__F32 / I32 / I64 */
     int64_t count;    /* elements */
     void *data;
+    /* 0, or a matrix of count / cols rows of cols elements stored ld apart
+     * (ld > cols: padded rows; only the cols are the tensor's values, and
+     * files and snapshots hold them packed) */
+    int64_t cols, ld;
 } recnn__tensor;
+
+/* Packed copies of a tensor's values out of / into its storage. */
+void recnn__tensor_get(const recnn__tensor *t, void *dst);
+void recnn__tensor_put(const recnn__tensor *t, const void *src);
 
 #define RECNN__MAX_TENSORS 64
 

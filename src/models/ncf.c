@@ -664,10 +664,7 @@ static int net_tensors(const net *n, const dims *d, recnn__tensor *t, int max)
 #define PUT(nm, p)                                                                         \
     do {                                                                                   \
         if (k < max) {                                                                     \
-            t[k].name = (nm);                                                              \
-            t[k].dtype = RECNN__F32;                                                       \
-            t[k].count = (p)->count;                                                       \
-            t[k].data = (p)->w;                                                            \
+            t[k] = (recnn__tensor){(nm), RECNN__F32, (p)->count, (p)->w, 0, 0};            \
         }                                                                                  \
         k++;                                                                               \
     } while (0)

@@ -85,7 +85,7 @@ static int pop_tensors(const recnn_model *m, recnn__tensor *out, int max)
 {
     if (max < 1 || !m->state)
         return 0;
-    out[0] = (recnn__tensor){"score", RECNN__F32, m->n_items, m->state};
+    out[0] = (recnn__tensor){"score", RECNN__F32, m->n_items, m->state, 0, 0};
     return 1;
 }
 

@@ -86,7 +86,7 @@ static int finish(recnn__layer **out, recnn__layer *l, int st)
     return RECNN_OK;
 }
 
-static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
+static int linear_new(recnn__layer **out, int64_t in, int64_t units, int64_t ld, int bias,
                       int64_t max_batch, int wt, int sparse_in, int masked,
                       const char *what)
 {
@@ -103,10 +103,17 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
     /* W is [in x out] (wt 0) or [out x in] (wt 1); a "row" is one of the
      * first dimension's entries. */
     int64_t rows = wt ? units : in, rl = wt ? in : units;
+    if (ld == 0)
+        ld = rl;
+    if (ld < rl || ld > INT32_MAX)
+        return finish(out, l, recnn__fail(RECNN_E_INVALID,
+                                          "%s: row stride %lld outside [%lld, 2^31)", what,
+                                          (long long)ld, (long long)rl));
+    l->ld = ld;
     size_t cnt;
-    if (!recnn__mul_ok((size_t)rows, (size_t)rl, &cnt))
+    if (!recnn__mul_ok((size_t)rows, (size_t)ld, &cnt))
         return finish(out, l, recnn__fail(RECNN_E_NOMEM, "%s: W too large", what));
-    st = add_param(l, "W", rows * rl, rl, 1, sparse_in || masked);
+    st = add_param(l, "W", rows * ld, ld, 1, sparse_in || masked);
     if (!st)
         l->pw = &l->params[0];
     if (!st && bias) {
@@ -131,19 +138,41 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int bias,
 int recnn__dense_create(recnn__layer **out, int64_t in, int64_t units, int bias,
                         int64_t max_batch)
 {
-    return linear_new(out, in, units, bias, max_batch, 0, 0, 0, "dense");
+    return linear_new(out, in, units, 0, bias, max_batch, 0, 0, 0, "dense");
 }
 
 int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias,
                          int64_t max_batch)
 {
-    return linear_new(out, in, units, bias, max_batch, 0, 1, 0, "sparse dense");
+    return linear_new(out, in, units, 0, bias, max_batch, 0, 1, 0, "sparse dense");
 }
 
 int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bias,
                          int64_t max_batch)
 {
-    return linear_new(out, in, out_dim, bias, max_batch, 1, 0, 1, "masked output");
+    return linear_new(out, in, out_dim, 0, bias, max_batch, 1, 0, 1, "masked output");
+}
+
+int recnn__sparse_create_ld(recnn__layer **out, int64_t in, int64_t units, int64_t ld,
+                            int bias, int64_t max_batch)
+{
+    return linear_new(out, in, units, ld, bias, max_batch, 0, 1, 0, "sparse dense");
+}
+
+int recnn__masked_create_ld(recnn__layer **out, int64_t in, int64_t out_dim, int64_t ld,
+                            int bias, int64_t max_batch)
+{
+    return linear_new(out, in, out_dim, ld, bias, max_batch, 1, 0, 1, "masked output");
+}
+
+int64_t recnn__row_stride(int64_t n) { return (n + 7) / 8 * 8; }
+
+/* W's row length (its stride is l->ld). */
+static int64_t w_row_len(const recnn__layer *l) { return l->wt ? l->in_dim : l->out_dim; }
+
+static int padded(const recnn__layer *l)
+{
+    return l->kind == RECNN__L_LINEAR && !l->tied && l->ld != w_row_len(l);
 }
 
 int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t max_batch)
@@ -152,6 +181,8 @@ int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t 
         *out = NULL;
     if (!out || !enc || enc->kind != RECNN__L_LINEAR)
         return recnn__fail(RECNN_E_INVALID, "tied: the encoder must be a linear layer");
+    if (padded(enc))
+        return recnn__fail(RECNN_E_INVALID, "tied: the encoder has padded rows");
     recnn__layer *l;
     int st = new_layer(&l, RECNN__L_LINEAR, enc->out_dim, enc->in_dim, max_batch, "tied");
     if (st)
@@ -159,6 +190,7 @@ int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t 
     l->wt = !enc->wt;
     l->masked = l->wt; /* rows of W are output columns: masked-capable */
     l->tied = enc;
+    l->ld = enc->ld;
     l->pw = enc->pw;
     if (bias) {
         st = add_param(l, "b", l->out_dim, 1, 0, l->masked);
@@ -309,13 +341,16 @@ int recnn__layer_alloc_io(recnn__layer *l)
     if (!l)
         return recnn__fail(RECNN_E_INVALID, "layer: NULL");
     if (!l->y) {
-        l->y = recnn__calloc((size_t)l->max_batch, (size_t)l->out_dim * sizeof(float));
+        /* a padded layer's rows on W's side are ld apart (recnn_layer.ld) */
+        int64_t w = padded(l) && !l->wt ? l->ld : l->out_dim;
+        l->y = recnn__calloc((size_t)l->max_batch, (size_t)w * sizeof(float));
         if (!l->y)
             return RECNN_E_NOMEM;
     }
     int need_gx = !(l->kind == RECNN__L_EMBEDDING || (l->kind == RECNN__L_LINEAR && l->sparse_in));
     if (need_gx && !l->gx) {
-        l->gx = recnn__calloc((size_t)l->max_batch, (size_t)l->in_dim * sizeof(float));
+        int64_t w = padded(l) && l->wt ? l->ld : l->in_dim;
+        l->gx = recnn__calloc((size_t)l->max_batch, (size_t)w * sizeof(float));
         if (!l->gx)
             return RECNN_E_NOMEM;
     }
@@ -331,9 +366,19 @@ int recnn__layer_init(recnn__layer *l, int scheme, float scale, recnn_rng *r)
 {
     if (!l || !r)
         return recnn__fail(RECNN_E_INVALID, "layer init: NULL argument");
-    if (l->kind == RECNN__L_LINEAR && !l->tied)
-        return recnn__init_fill(l->pw->w, l->pw->count, scheme, l->in_dim, l->out_dim, scale,
-                                r);
+    if (l->kind == RECNN__L_LINEAR && !l->tied) {
+        const int64_t rl = w_row_len(l), ld = l->ld, rows = l->pw->count / ld;
+        /* the draws of the unpadded layer, then each row moved to its
+         * stride (last row first: the moves never overlap unread rows) */
+        int st = recnn__init_fill(l->pw->w, rows * rl, scheme, l->in_dim, l->out_dim, scale, r);
+        if (st != RECNN_OK || ld == rl)
+            return st;
+        for (int64_t q = rows - 1; q >= 0; q--) {
+            memmove(l->pw->w + q * ld, l->pw->w + q * rl, (size_t)rl * sizeof(float));
+            memset(l->pw->w + q * ld + rl, 0, (size_t)(ld - rl) * sizeof(float));
+        }
+        return RECNN_OK;
+    }
     if (l->kind == RECNN__L_EMBEDDING)
         return recnn__init_fill(l->params[0].w, l->params[0].count, scheme, l->out_dim,
                                 l->out_dim, scale, r);
@@ -819,6 +864,9 @@ int recnn__layer_forward(recnn__layer *l, int64_t n, const float *x, float *y, i
     if (st)
         return st;
     int64_t d = l->in_dim;
+    if (padded(l))
+        return recnn__fail(RECNN_E_UNSUPPORTED,
+                           "layer forward: a padded layer takes the sparse / masked passes");
     switch (l->kind) {
     case RECNN__L_LINEAR: linear_forward(l, n, x, y); return RECNN_OK;
     case RECNN__L_ACT: recnn__act_forward(l->act, l->alpha, n, d, x, y); return RECNN_OK;
@@ -857,6 +905,9 @@ int recnn__layer_backward(recnn__layer *l, int64_t n, const float *x, const floa
     if (st)
         return st;
     int64_t d = l->in_dim;
+    if (padded(l))
+        return recnn__fail(RECNN_E_UNSUPPORTED,
+                           "layer backward: a padded layer takes the sparse / masked passes");
     switch (l->kind) {
     case RECNN__L_LINEAR:
         if (n > 0 && !x)
@@ -935,8 +986,8 @@ static int64_t slice_width(int64_t units, int nt)
 
 /* yr = bias + sum_k v_k W[idx_k] over entries k0..k1 */
 RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, int64_t U,
-                                       const float *W, const int32_t *idx, const float *val,
-                                       int64_t k, int64_t end)
+                                       const float *W, int64_t ld, const int32_t *idx,
+                                       const float *val, int64_t k, int64_t end)
 {
     if (bias)
         memcpy(yr, bias, (size_t)U * sizeof(float));
@@ -946,17 +997,17 @@ RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, in
     for (; k + 4 <= end; k += 4) {
         const float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;
         const float v2 = val ? val[k + 2] : 1.0f, v3 = val ? val[k + 3] : 1.0f;
-        const float *restrict w0 = W + (int64_t)idx[k] * U;
-        const float *restrict w1 = W + (int64_t)idx[k + 1] * U;
-        const float *restrict w2 = W + (int64_t)idx[k + 2] * U;
-        const float *restrict w3 = W + (int64_t)idx[k + 3] * U;
+        const float *restrict w0 = W + (int64_t)idx[k] * ld;
+        const float *restrict w1 = W + (int64_t)idx[k + 1] * ld;
+        const float *restrict w2 = W + (int64_t)idx[k + 2] * ld;
+        const float *restrict w3 = W + (int64_t)idx[k + 3] * ld;
 #pragma omp simd
         for (int64_t u = 0; u < U; u++)
             yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
     }
     for (; k < end; k++) {
         const float v = val ? val[k] : 1.0f;
-        const float *restrict w = W + (int64_t)idx[k] * U;
+        const float *restrict w = W + (int64_t)idx[k] * ld;
 #pragma omp simd
         for (int64_t u = 0; u < U; u++)
             yr[u] += v * w[u];
@@ -964,12 +1015,12 @@ RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, in
 }
 
 /* columns c0..c1 of: db += sum_r gy[r]; dW[idx_k] += v_k gy[r] */
-RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy, int64_t U,
+RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy, int64_t ld,
                                            float *dW, float *db, int64_t c0, int64_t c1)
 {
     for (int64_t r = 0; r < x->n; r++) {
         int64_t s = x->sel ? x->sel[r] : r;
-        const float *restrict g = gy + r * U;
+        const float *restrict g = gy + r * ld;
         if (db) {
 #pragma omp simd
             for (int64_t u = c0; u < c1; u++)
@@ -977,7 +1028,7 @@ RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy,
         }
         for (int64_t k = x->ptr[s]; k < x->ptr[s + 1]; k++) {
             const float v = x->val ? x->val[k] : 1.0f;
-            float *restrict d = dW + (int64_t)x->idx[k] * U;
+            float *restrict d = dW + (int64_t)x->idx[k] * ld;
 #pragma omp simd
             for (int64_t u = c0; u < c1; u++)
                 d[u] += v * g[u];
@@ -987,7 +1038,12 @@ RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy,
 
 /* The two inner loops the masked kernels share, inlined into each
  * per-CPU clone: four dot products with one row of h, and g += four
- * scaled W rows. */
+ * scaled W rows.  dot4 keeps two partial sums per product (even and odd
+ * 8-float blocks): eight independent multiply-add chains instead of four,
+ * so the sums are not bound by the multiply-add latency.  A fixed order
+ * per clone (deterministic on a given machine). */
+#define LANE_SUM(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
+
 static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
                                                        const float *restrict w0,
                                                        const float *restrict w1,
@@ -995,9 +1051,34 @@ static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
                                                        const float *restrict w3, int64_t D,
                                                        float a[4])
 {
-    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-    for (int64_t u = 0; u < D; u++) {
+    const lv8 z = {0};
+    lv8 s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z;
+    int64_t u = 0;
+    for (; u + 16 <= D; u += 16) {
+        const lv8 h0 = LD8(hr + u), h1 = LD8(hr + u + 8);
+        s0 += h0 * LD8(w0 + u);
+        t0 += h1 * LD8(w0 + u + 8);
+        s1 += h0 * LD8(w1 + u);
+        t1 += h1 * LD8(w1 + u + 8);
+        s2 += h0 * LD8(w2 + u);
+        t2 += h1 * LD8(w2 + u + 8);
+        s3 += h0 * LD8(w3 + u);
+        t3 += h1 * LD8(w3 + u + 8);
+    }
+    if (u + 8 <= D) {
+        const lv8 h0 = LD8(hr + u);
+        s0 += h0 * LD8(w0 + u);
+        s1 += h0 * LD8(w1 + u);
+        s2 += h0 * LD8(w2 + u);
+        s3 += h0 * LD8(w3 + u);
+        u += 8;
+    }
+    s0 += t0;
+    s1 += t1;
+    s2 += t2;
+    s3 += t3;
+    float a0 = LANE_SUM(s0), a1 = LANE_SUM(s1), a2 = LANE_SUM(s2), a3 = LANE_SUM(s3);
+    for (; u < D; u++) {
         a0 += hr[u] * w0[u];
         a1 += hr[u] * w1[u];
         a2 += hr[u] * w2[u];
@@ -1031,6 +1112,20 @@ static inline __attribute__((always_inline)) void axpy4(float *restrict g, const
         g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
 }
 
+/* g = the four scaled W rows (axpy4 onto zeros: the same bits, no
+ * zeroing pass over g first) */
+static inline __attribute__((always_inline)) void set4(float *restrict g, const float c[4],
+                                                       const float *restrict w0,
+                                                       const float *restrict w1,
+                                                       const float *restrict w2,
+                                                       const float *restrict w3, int64_t D)
+{
+    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+#pragma omp simd
+    for (int64_t u = 0; u < D; u++)
+        g[u] = 0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]));
+}
+
 static inline __attribute__((always_inline)) void axpy1(float *restrict g, float c,
                                                         const float *restrict w, int64_t D)
 {
@@ -1041,15 +1136,16 @@ static inline __attribute__((always_inline)) void axpy1(float *restrict g, float
 
 /* yr[t] = hr . W[idx_k] + b[idx_k] over entries k0..k1 */
 RECNN__CLONES static void k_masked_row(float *restrict yr, const float *restrict hr,
-                                       int64_t D, const float *W, const float *bias,
-                                       const int32_t *idx, int64_t k, int64_t end)
+                                       int64_t D, const float *W, int64_t ld,
+                                       const float *bias, const int32_t *idx, int64_t k,
+                                       int64_t end)
 {
     int64_t t = 0;
     /* four positions per sweep: four independent sums, hr read once */
     for (; k + 4 <= end; k += 4, t += 4) {
         const int64_t j0 = idx[k], j1 = idx[k + 1], j2 = idx[k + 2], j3 = idx[k + 3];
         float a[4];
-        dot4(hr, W + j0 * D, W + j1 * D, W + j2 * D, W + j3 * D, D, a);
+        dot4(hr, W + j0 * ld, W + j1 * ld, W + j2 * ld, W + j3 * ld, D, a);
         yr[t] = a[0] + (bias ? bias[j0] : 0.0f);
         yr[t + 1] = a[1] + (bias ? bias[j1] : 0.0f);
         yr[t + 2] = a[2] + (bias ? bias[j2] : 0.0f);
@@ -1057,36 +1153,36 @@ RECNN__CLONES static void k_masked_row(float *restrict yr, const float *restrict
     }
     for (; k < end; k++, t++) {
         const int64_t j = idx[k];
-        yr[t] = dot1(hr, W + j * D, D) + (bias ? bias[j] : 0.0f);
+        yr[t] = dot1(hr, W + j * ld, D) + (bias ? bias[j] : 0.0f);
     }
 }
 
 /* g = sum_t gr[t] W[idx_k] over entries k0..k1 */
 RECNN__CLONES static void k_masked_gh(float *restrict g, const float *gr, int64_t D,
-                                      const float *W, const int32_t *idx, int64_t k,
-                                      int64_t end)
+                                      const float *W, int64_t ld, const int32_t *idx,
+                                      int64_t k, int64_t end)
 {
     int64_t t = 0;
     memset(g, 0, (size_t)D * sizeof(float));
     for (; k + 4 <= end; k += 4, t += 4)
-        axpy4(g, gr + t, W + (int64_t)idx[k] * D, W + (int64_t)idx[k + 1] * D,
-              W + (int64_t)idx[k + 2] * D, W + (int64_t)idx[k + 3] * D, D);
+        axpy4(g, gr + t, W + (int64_t)idx[k] * ld, W + (int64_t)idx[k + 1] * ld,
+              W + (int64_t)idx[k + 2] * ld, W + (int64_t)idx[k + 3] * ld, D);
     for (; k < end; k++, t++)
-        axpy1(g, gr[t], W + (int64_t)idx[k] * D, D);
+        axpy1(g, gr[t], W + (int64_t)idx[k] * ld, D);
 }
 
 /* columns c0..c1 of: dW[idx_k] += gy[k] h[r] */
 RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t *off,
-                                           const float *gy, const float *h, int64_t D,
+                                           const float *gy, const float *h, int64_t ld,
                                            float *dW, int64_t c0, int64_t c1)
 {
     for (int64_t r = 0; r < pos->n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
-        const float *restrict hr = h + r * D;
+        const float *restrict hr = h + r * ld;
         const float *gr = gy + off[r];
         for (int64_t k = pos->ptr[s], t = 0; k < pos->ptr[s + 1]; k++, t++) {
             const float c = gr[t];
-            float *restrict d = dW + (int64_t)pos->idx[k] * D;
+            float *restrict d = dW + (int64_t)pos->idx[k] * ld;
 #pragma omp simd
             for (int64_t u = c0; u < c1; u++)
                 d[u] += c * hr[u];
@@ -1100,7 +1196,7 @@ RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t 
  * kernels above); with init, d = that sum (no zeroing pass first).
  * (Column slices sized for L2 were tried: slower here, the hardware
  * prefetcher already streams the 2 KiB rows.) */
-RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
+RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G, int64_t ldg,
                                    const int32_t *row, const int64_t *pos,
                                    const float *coef, int64_t t, int64_t end, int init)
 {
@@ -1111,10 +1207,10 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
     for (; t + 4 <= end; t += 4) {
         const float q0 = coef ? coef[pos[t]] : 1.0f, q1 = coef ? coef[pos[t + 1]] : 1.0f;
         const float q2 = coef ? coef[pos[t + 2]] : 1.0f, q3 = coef ? coef[pos[t + 3]] : 1.0f;
-        const float *restrict g0 = G + (int64_t)row[t] * D;
-        const float *restrict g1 = G + (int64_t)row[t + 1] * D;
-        const float *restrict g2 = G + (int64_t)row[t + 2] * D;
-        const float *restrict g3 = G + (int64_t)row[t + 3] * D;
+        const float *restrict g0 = G + (int64_t)row[t] * ldg;
+        const float *restrict g1 = G + (int64_t)row[t + 1] * ldg;
+        const float *restrict g2 = G + (int64_t)row[t + 2] * ldg;
+        const float *restrict g3 = G + (int64_t)row[t + 3] * ldg;
         if (init) {
 #pragma omp simd
             for (int64_t u = 0; u < D; u++)
@@ -1128,7 +1224,7 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
     }
     for (; t < end; t++) {
         const float q = coef ? coef[pos[t]] : 1.0f;
-        const float *restrict g = G + (int64_t)row[t] * D;
+        const float *restrict g = G + (int64_t)row[t] * ldg;
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
             d[u] += q * g[u];
@@ -1137,12 +1233,12 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
 
 /* db[c0..c1) (+)= the column sums of gy (n rows of U) */
 RECNN__CLONES static void k_colsum(float *restrict db, const float *restrict gy, int64_t n,
-                                   int64_t U, int64_t c0, int64_t c1, int init)
+                                   int64_t ld, int64_t c0, int64_t c1, int init)
 {
     if (init)
         memset(db + c0, 0, (size_t)(c1 - c0) * sizeof(float));
     for (int64_t r = 0; r < n; r++) {
-        const float *restrict g = gy + r * U;
+        const float *restrict g = gy + r * ld;
 #pragma omp simd
         for (int64_t u = c0; u < c1; u++)
             db[u] += g[u];
@@ -1236,17 +1332,17 @@ int recnn__sparse_forward_act(recnn__layer *l, const recnn__csr *x, int act, flo
         return st;
     if (x->n > 0 && !y)
         return recnn__fail(RECNN_E_INVALID, "sparse forward: NULL output");
-    const int64_t U = l->out_dim;
+    const int64_t U = l->out_dim, ld = l->ld;
     const float *W = l->pw->w;
     const float *bias = l->pb ? l->pb->w : NULL;
     int64_t n = x->n;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = x->sel ? x->sel[r] : r;
-        k_sparse_row(y + r * U, bias, U, W, x->idx, x->val, x->ptr[s], x->ptr[s + 1]);
+        k_sparse_row(y + r * ld, bias, U, W, ld, x->idx, x->val, x->ptr[s], x->ptr[s + 1]);
         /* the activation while the row is still in L1 (one pass less) */
         if (act != RECNN__ACT_IDENTITY)
-            recnn__act_apply(act, alpha, U, y + r * U, y + r * U);
+            recnn__act_apply(act, alpha, U, y + r * ld, y + r * ld);
     }
     return RECNN_OK;
 }
@@ -1271,7 +1367,7 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
         return recnn__fail(RECNN_E_INVALID, "sparse backward: NULL gradient");
     if (fuse && !xt)
         return recnn__fail(RECNN_E_INVALID, "sparse backward: fusing needs the transpose");
-    const int64_t U = l->out_dim;
+    const int64_t U = l->out_dim, ld = l->ld;
     float *dW = l->pw->g;
     const float *Wv = l->pw->w;
     int64_t n = x->n;
@@ -1297,21 +1393,21 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
         {
 #pragma omp for schedule(dynamic, 16) nowait
             for (int64_t c = 0; c < nc; c++) {
-                float *d = dW + c * U;
+                float *d = dW + c * ld;
                 if (fuse)
                     part[2 * c] = part[2 * c + 1] = 0;
                 else if (xt->ptr[c + 1] == xt->ptr[c])
                     continue;
-                k_gather(d, U, gy, xt->row, xt->pos, val, xt->ptr[c], xt->ptr[c + 1],
+                k_gather(d, U, gy, ld, xt->row, xt->pos, val, xt->ptr[c], xt->ptr[c + 1],
                          fuse != NULL);
                 if (fuse && xt->ptr[c + 1] > xt->ptr[c])
-                    k_row_epilogue(d, Wv + c * U, U, decay, part + 2 * c);
+                    k_row_epilogue(d, Wv + c * ld, U, decay, part + 2 * c);
             }
             /* the bias gradient: column sums of gy, in slices of 64 */
             if (db) {
 #pragma omp for schedule(dynamic, 1)
                 for (int64_t c0 = 0; c0 < U; c0 += 64)
-                    k_colsum(db, gy, n, U, c0, c0 + 64 < U ? c0 + 64 : U, fuse != NULL);
+                    k_colsum(db, gy, n, ld, c0, c0 + 64 < U ? c0 + 64 : U, fuse != NULL);
             }
         }
         if (fuse)
@@ -1329,7 +1425,7 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
         for (int64_t sl = 0; sl < ns; sl++) {
             int64_t c0 = sl * sw, c1 = c0 + sw < U ? c0 + sw : U;
-            k_sparse_scatter(x, gy, U, dW, db, c0, c1);
+            k_sparse_scatter(x, gy, ld, dW, db, c0, c1);
         }
     }
     if (l->pb && n > 0)
@@ -1349,7 +1445,7 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
         return st;
     if (pos->n > 0 && (!h || !y))
         return recnn__fail(RECNN_E_INVALID, "masked forward: NULL argument");
-    const int64_t D = l->in_dim;
+    const int64_t D = l->in_dim, ld = l->ld;
     const float *W = l->pw->w;
     const float *bias = l->pb ? l->pb->w : NULL;
     int64_t n = pos->n;
@@ -1358,7 +1454,7 @@ int recnn__masked_forward(recnn__layer *l, const float *h, const recnn__csr *pos
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
-        k_masked_row(y + off[r], h + r * D, D, W, bias, pos->idx, pos->ptr[s],
+        k_masked_row(y + off[r], h + r * ld, D, W, ld, bias, pos->idx, pos->ptr[s],
                      pos->ptr[s + 1]);
     }
     return RECNN_OK;
@@ -1389,7 +1485,7 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
                      const recnn__csrt *pt, const float *gy, int64_t nnz,
                      recnn__grad_fuse *fuse)
 {
-    const int64_t D = l->in_dim, n = pos->n;
+    const int64_t D = l->in_dim, n = pos->n, ld = l->ld;
     const int64_t *off = l->off;
     float *dW = l->pw->g;
     const float *Wv = l->pw->w;
@@ -1415,7 +1511,7 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
         const float decay = fuse ? fuse->decay : 0.0f;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(gather_threads(nnz, D))
         for (int64_t j = 0; j < nc; j++) {
-            float *d = dW + j * D;
+            float *d = dW + j * ld;
             if (fuse) {
                 part[2 * j] = part[2 * j + 1] = 0;
                 if (db)
@@ -1423,9 +1519,10 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
             } else if (pt->ptr[j + 1] == pt->ptr[j]) {
                 continue;
             }
-            k_gather(d, D, h, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1], fuse != NULL);
+            k_gather(d, D, h, ld, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1],
+                     fuse != NULL);
             if (fuse && pt->ptr[j + 1] > pt->ptr[j])
-                k_row_epilogue(d, Wv + j * D, D, decay, part + 2 * j);
+                k_row_epilogue(d, Wv + j * ld, D, decay, part + 2 * j);
             if (db) {
                 float sb = 0.0f;
                 for (int64_t t = pt->ptr[j]; t < pt->ptr[j + 1]; t++)
@@ -1454,7 +1551,7 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t sl = 0; sl < ns; sl++) {
         int64_t c0 = sl * sw, c1 = c0 + sw < D ? c0 + sw : D;
-        k_masked_scatter(pos, off, gy, h, D, dW, c0, c1);
+        k_masked_scatter(pos, off, gy, h, ld, dW, c0, c1);
     }
     return RECNN_OK;
 }
@@ -1467,7 +1564,7 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
         return st;
     if (pos->n > 0 && (!h || !gy))
         return recnn__fail(RECNN_E_INVALID, "masked backward: NULL argument");
-    const int64_t D = l->in_dim;
+    const int64_t D = l->in_dim, ld = l->ld;
     const float *W = l->pw->w;
     int64_t n = pos->n;
     int64_t *off = l->off;
@@ -1476,7 +1573,8 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
         for (int64_t r = 0; r < n; r++) {
             int64_t s = pos->sel ? pos->sel[r] : r;
-            k_masked_gh(gh + r * D, gy + off[r], D, W, pos->idx, pos->ptr[s], pos->ptr[s + 1]);
+            k_masked_gh(gh + r * ld, gy + off[r], D, W, ld, pos->idx, pos->ptr[s],
+                        pos->ptr[s + 1]);
         }
     }
     return masked_dw(l, h, pos, pt, gy, nnz, NULL);
@@ -1486,24 +1584,29 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
  * gy[t] = s2 (h . W[idx_k] + b - tr[t]); the dot products are those of
  * k_masked_row (same bits as the unfused forward). */
 RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restrict hr,
-                                           int64_t D, const float *W, const float *bias,
-                                           const int32_t *idx, int64_t k, int64_t end,
-                                           const float *tr, float s2, float *gyr)
+                                           int64_t D, const float *W, int64_t ld,
+                                           const float *bias, const int32_t *idx, int64_t k,
+                                           int64_t end, const float *tr, float s2, float *gyr)
 {
     int64_t t = 0;
-    memset(g, 0, (size_t)D * sizeof(float));
+    if (end - k < 4)
+        memset(g, 0, (size_t)D * sizeof(float));
     for (; k + 4 <= end; k += 4, t += 4) {
         const int64_t j[4] = {idx[k], idx[k + 1], idx[k + 2], idx[k + 3]};
-        const float *w0 = W + j[0] * D, *w1 = W + j[1] * D;
-        const float *w2 = W + j[2] * D, *w3 = W + j[3] * D;
+        const float *w0 = W + j[0] * ld, *w1 = W + j[1] * ld;
+        const float *w2 = W + j[2] * ld, *w3 = W + j[3] * ld;
         float a[4];
         dot4(hr, w0, w1, w2, w3, D, a);
         for (int q = 0; q < 4; q++)
             gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[j[q]] : 0.0f)) - tr[t + q]);
-        axpy4(g, a, w0, w1, w2, w3, D); /* the four rows are still in L1 */
+        /* the four rows are still in L1; the first sweep writes g */
+        if (t == 0)
+            set4(g, a, w0, w1, w2, w3, D);
+        else
+            axpy4(g, a, w0, w1, w2, w3, D);
     }
     for (; k < end; k++, t++) {
-        const float *w = W + (int64_t)idx[k] * D;
+        const float *w = W + (int64_t)idx[k] * ld;
         const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
         gyr[t] = c;
         axpy1(g, c, w, D);
@@ -1522,7 +1625,7 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
         return recnn__fail(RECNN_E_INVALID, "masked mse: fusing needs the transpose");
     if (pos->n > 0 && (!h || !target || !gy || !gh || !loss))
         return recnn__fail(RECNN_E_INVALID, "masked mse: NULL argument");
-    const int64_t D = l->in_dim;
+    const int64_t D = l->in_dim, ld = l->ld;
     const float *W = l->pw->w;
     const float *bias = l->pb ? l->pb->w : NULL;
     int64_t n = pos->n;
@@ -1532,11 +1635,11 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
-        k_masked_mse_row(gh + r * D, h + r * D, D, W, bias, pos->idx, pos->ptr[s],
+        k_masked_mse_row(gh + r * ld, h + r * ld, D, W, ld, bias, pos->idx, pos->ptr[s],
                          pos->ptr[s + 1], target + off[r], s2, gy + off[r]);
         /* back through h's activation while the row is still in L1 */
         if (act != RECNN__ACT_IDENTITY)
-            recnn__act_backward(act, alpha, 1, D, h + r * D, gh + r * D, gh + r * D);
+            recnn__act_backward(act, alpha, 1, D, h + r * ld, gh + r * ld, gh + r * ld);
     }
     /* the loss from gy: (gy / 2 scale)^2 summed in batch order */
     double sse = 0;

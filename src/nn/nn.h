@@ -283,6 +283,10 @@ struct recnn_layer {
     float *ones;         /* max_batch ones (bias gradient by gemv) */
     int64_t *off;        /* max_batch + 1 (masked offsets) */
     double *rowsum;      /* 2 per W row (sparse-input / masked): recnn__grad_fuse partials */
+    int64_t ld;          /* row stride of W and its gradient, >= the row length (= it
+                          * unless created padded, recnn__sparse_create_ld); for a
+                          * padded layer also the stride of the activation rows on W's
+                          * row side: sparse-input y and gy, masked h and gh */
 
     /* ACT / APL */
     int act;
@@ -315,6 +319,19 @@ int recnn__sparse_create(recnn__layer **out, int64_t in, int64_t units, int bias
  * (recnn__layer_forward).  W rows and b entries are tracked. */
 int recnn__masked_create(recnn__layer **out, int64_t in, int64_t out_dim, int bias,
                          int64_t max_batch);
+/* The same two layers with W's rows (and the activation rows on their
+ * side, see recnn_layer.ld) ld floats apart, ld >= the row length (0: the
+ * row length).  The padding stays zero and is never read as data: it only
+ * aligns rows (recnn__row_stride) for the sparse kernels, which stream one
+ * W row per nonzero.  Padded layers take only the sparse / masked passes
+ * (recnn__layer_forward/backward refuse them) and cannot be tied. */
+int recnn__sparse_create_ld(recnn__layer **out, int64_t in, int64_t units, int64_t ld,
+                            int bias, int64_t max_batch);
+int recnn__masked_create_ld(recnn__layer **out, int64_t in, int64_t out_dim, int64_t ld,
+                            int bias, int64_t max_batch);
+/* The row stride that starts every row of n floats on a 32-byte boundary
+ * (one AVX vector: no vector load splits a cache line). */
+int64_t recnn__row_stride(int64_t n);
 /* Tied: shares enc's W (a LINEAR layer) transposed: in = enc->out_dim,
  * out = enc->in_dim, own bias.  Borrowed: enc must outlive this layer.
  * Tied to a dense/sparse-input encoder the result is masked-capable. */
