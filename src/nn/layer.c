@@ -989,11 +989,9 @@ RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, in
                                        const float *W, int64_t ld, const int32_t *idx,
                                        const float *val, int64_t k, int64_t end)
 {
-    if (bias)
-        memcpy(yr, bias, (size_t)U * sizeof(float));
-    else
-        memset(yr, 0, (size_t)U * sizeof(float));
-    /* four nonzeros per sweep: one load/store of yr per four rows of W */
+    /* four nonzeros per sweep: one load/store of yr per four rows of W;
+     * the first sweep starts from the bias (no separate copy pass) */
+    int first = 1;
     for (; k + 4 <= end; k += 4) {
         const float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;
         const float v2 = val ? val[k + 2] : 1.0f, v3 = val ? val[k + 3] : 1.0f;
@@ -1001,9 +999,26 @@ RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, in
         const float *restrict w1 = W + (int64_t)idx[k + 1] * ld;
         const float *restrict w2 = W + (int64_t)idx[k + 2] * ld;
         const float *restrict w3 = W + (int64_t)idx[k + 3] * ld;
+        if (first && bias) {
 #pragma omp simd
-        for (int64_t u = 0; u < U; u++)
-            yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
+            for (int64_t u = 0; u < U; u++)
+                yr[u] = bias[u] + ((v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]));
+        } else if (first) {
+#pragma omp simd
+            for (int64_t u = 0; u < U; u++)
+                yr[u] = 0.0f + ((v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]));
+        } else {
+#pragma omp simd
+            for (int64_t u = 0; u < U; u++)
+                yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
+        }
+        first = 0;
+    }
+    if (first) {
+        if (bias)
+            memcpy(yr, bias, (size_t)U * sizeof(float));
+        else
+            memset(yr, 0, (size_t)U * sizeof(float));
     }
     for (; k < end; k++) {
         const float v = val ? val[k] : 1.0f;
@@ -1090,6 +1105,50 @@ static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
     a[3] = a3;
 }
 
+/* Eight dot products with one row of h: eight chains of one vector each. */
+static inline __attribute__((always_inline)) void dot8(const float *restrict hr,
+                                                       const float *const w[8], int64_t D,
+                                                       float a[8])
+{
+    const lv8 z = {0};
+    lv8 s[8] = {z, z, z, z, z, z, z, z};
+    int64_t u = 0;
+    for (; u + 8 <= D; u += 8) {
+        const lv8 h = LD8(hr + u);
+        _Pragma("GCC unroll 8") for (int q = 0; q < 8; q++)
+            s[q] += h * LD8(w[q] + u);
+    }
+    for (int q = 0; q < 8; q++) {
+        float acc = LANE_SUM(s[q]);
+        for (int64_t v = u; v < D; v++)
+            acc += hr[v] * w[q][v];
+        a[q] = acc;
+    }
+}
+
+/* g (+)= the eight scaled W rows (set: onto zeros, as axpy8 would) */
+static inline __attribute__((always_inline)) void axpy8(float *restrict g, const float c[8],
+                                                        const float *const w[8], int64_t D,
+                                                        int set)
+{
+    const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2];
+    const float *restrict w3 = w[3], *restrict w4 = w[4], *restrict w5 = w[5];
+    const float *restrict w6 = w[6], *restrict w7 = w[7];
+    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+    const float c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
+    if (set) {
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            g[u] = 0.0f + (((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u])) +
+                           ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u])));
+    } else {
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            g[u] += ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u])) +
+                    ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u]));
+    }
+}
+
 static inline __attribute__((always_inline)) float dot1(const float *restrict hr,
                                                         const float *restrict w, int64_t D)
 {
@@ -1141,7 +1200,17 @@ RECNN__CLONES static void k_masked_row(float *restrict yr, const float *restrict
                                        int64_t end)
 {
     int64_t t = 0;
-    /* four positions per sweep: four independent sums, hr read once */
+    /* eight (then four) positions per sweep: independent sums, hr read
+     * once; the grouping is k_masked_mse_row's (the same bits) */
+    for (; k + 8 <= end; k += 8, t += 8) {
+        const float *w[8];
+        float a[8];
+        for (int q = 0; q < 8; q++)
+            w[q] = W + (int64_t)idx[k + q] * ld;
+        dot8(hr, w, D, a);
+        for (int q = 0; q < 8; q++)
+            yr[t + q] = a[q] + (bias ? bias[idx[k + q]] : 0.0f);
+    }
     for (; k + 4 <= end; k += 4, t += 4) {
         const int64_t j0 = idx[k], j1 = idx[k + 1], j2 = idx[k + 2], j3 = idx[k + 3];
         float a[4];
@@ -1589,8 +1658,18 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
                                            int64_t end, const float *tr, float s2, float *gyr)
 {
     int64_t t = 0;
-    if (end - k < 4)
-        memset(g, 0, (size_t)D * sizeof(float));
+    int first = 1; /* the first sweep writes g (no zeroing pass) */
+    for (; k + 8 <= end; k += 8, t += 8) {
+        const float *w[8];
+        float a[8];
+        for (int q = 0; q < 8; q++)
+            w[q] = W + (int64_t)idx[k + q] * ld;
+        dot8(hr, w, D, a);
+        for (int q = 0; q < 8; q++)
+            gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[t + q]);
+        axpy8(g, a, w, D, first); /* the eight rows are still in L1 */
+        first = 0;
+    }
     for (; k + 4 <= end; k += 4, t += 4) {
         const int64_t j[4] = {idx[k], idx[k + 1], idx[k + 2], idx[k + 3]};
         const float *w0 = W + j[0] * ld, *w1 = W + j[1] * ld;
@@ -1599,12 +1678,14 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
         dot4(hr, w0, w1, w2, w3, D, a);
         for (int q = 0; q < 4; q++)
             gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[j[q]] : 0.0f)) - tr[t + q]);
-        /* the four rows are still in L1; the first sweep writes g */
-        if (t == 0)
+        if (first)
             set4(g, a, w0, w1, w2, w3, D);
         else
             axpy4(g, a, w0, w1, w2, w3, D);
+        first = 0;
     }
+    if (first)
+        memset(g, 0, (size_t)D * sizeof(float));
     for (; k < end; k++, t++) {
         const float *w = W + (int64_t)idx[k] * ld;
         const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
