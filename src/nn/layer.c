@@ -68,6 +68,7 @@ void recnn__layer_free(recnn__layer *l)
     recnn__free(l->ones);
     recnn__free(l->off);
     recnn__free(l->rowsum);
+    recnn__free(l->rowloss);
     recnn__free(l->mask);
     recnn__free(l->y);
     recnn__free(l->gx);
@@ -126,7 +127,10 @@ static int linear_new(recnn__layer **out, int64_t in, int64_t units, int64_t ld,
         l->off = recnn__alloc((size_t)max_batch + 1, sizeof(int64_t));
         if (sparse_in || masked)
             l->rowsum = recnn__alloc((size_t)rows, 2 * sizeof(double));
-        if (!l->ones || !l->off || ((sparse_in || masked) && !l->rowsum))
+        if (masked)
+            l->rowloss = recnn__alloc((size_t)max_batch, sizeof(double));
+        if (!l->ones || !l->off || ((sparse_in || masked) && !l->rowsum) ||
+            (masked && !l->rowloss))
             st = RECNN_E_NOMEM;
         else
             for (int64_t i = 0; i < max_batch; i++)
@@ -200,7 +204,9 @@ int recnn__tied_create(recnn__layer **out, recnn__layer *enc, int bias, int64_t 
     if (!st) {
         l->ones = recnn__alloc((size_t)max_batch, sizeof(float));
         l->off = recnn__alloc((size_t)max_batch + 1, sizeof(int64_t));
-        if (!l->ones || !l->off)
+        if (l->masked)
+            l->rowloss = recnn__alloc((size_t)max_batch, sizeof(double));
+        if (!l->ones || !l->off || (l->masked && !l->rowloss))
             st = RECNN_E_NOMEM;
         else
             for (int64_t i = 0; i < max_batch; i++)
@@ -1262,13 +1268,17 @@ RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t 
 /* d += sum_t c_t G[row_t] over a column's entries t .. end-1 (rows of G
  * are D long), where c_t = coef[pos_t] (1 when coef is NULL): one weight
  * row's gradient, gathered (the transposed form of the two scatter
- * kernels above); with init, d = that sum (no zeroing pass first).
+ * kernels above); with init, d = that sum (no zeroing pass first); with
+ * csum, *csum = the sum of the c_t in entry order (a masked bias entry's
+ * gradient, from the coefficients already loaded).
  * (Column slices sized for L2 were tried: slower here, the hardware
  * prefetcher already streams the 2 KiB rows.) */
 RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G, int64_t ldg,
                                    const int32_t *row, const int64_t *pos,
-                                   const float *coef, int64_t t, int64_t end, int init)
+                                   const float *coef, int64_t t, int64_t end, int init,
+                                   float *csum)
 {
+    float cs = 0.0f;
     if (init && t + 4 > end) {
         memset(d, 0, (size_t)D * sizeof(float));
         init = 0;
@@ -1280,6 +1290,10 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
         const float *restrict g1 = G + (int64_t)row[t + 1] * ldg;
         const float *restrict g2 = G + (int64_t)row[t + 2] * ldg;
         const float *restrict g3 = G + (int64_t)row[t + 3] * ldg;
+        cs += q0;
+        cs += q1;
+        cs += q2;
+        cs += q3;
         if (init) {
 #pragma omp simd
             for (int64_t u = 0; u < D; u++)
@@ -1294,10 +1308,13 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
     for (; t < end; t++) {
         const float q = coef ? coef[pos[t]] : 1.0f;
         const float *restrict g = G + (int64_t)row[t] * ldg;
+        cs += q;
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
             d[u] += q * g[u];
     }
+    if (csum)
+        *csum = cs;
 }
 
 /* db[c0..c1) (+)= the column sums of gy (n rows of U) */
@@ -1468,7 +1485,7 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
                 else if (xt->ptr[c + 1] == xt->ptr[c])
                     continue;
                 k_gather(d, U, gy, ld, xt->row, xt->pos, val, xt->ptr[c], xt->ptr[c + 1],
-                         fuse != NULL);
+                         fuse != NULL, NULL);
                 if (fuse && xt->ptr[c + 1] > xt->ptr[c])
                     k_row_epilogue(d, Wv + c * ld, U, decay, part + 2 * c);
             }
@@ -1588,16 +1605,13 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
             } else if (pt->ptr[j + 1] == pt->ptr[j]) {
                 continue;
             }
+            float sb = 0.0f;
             k_gather(d, D, h, ld, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1],
-                     fuse != NULL);
+                     fuse != NULL, db ? &sb : NULL);
             if (fuse && pt->ptr[j + 1] > pt->ptr[j])
                 k_row_epilogue(d, Wv + j * ld, D, decay, part + 2 * j);
-            if (db) {
-                float sb = 0.0f;
-                for (int64_t t = pt->ptr[j]; t < pt->ptr[j + 1]; t++)
-                    sb += gy[pt->pos[t]];
+            if (db)
                 db[j] += sb;
-            }
         }
         if (fuse)
             fuse_finish(fuse, part, nc);
@@ -1713,6 +1727,10 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
     int64_t *off = l->off;
     int64_t nnz = recnn__csr_offsets(pos, off);
     const float s2 = 2.0f * scale;
+    /* the loss from gy, (gy / 2 scale)^2, summed per row while the row is
+     * in L1, then over the rows in batch order (no serial pass over nnz) */
+    const double inv = scale != 0.0f ? 1.0 / (2.0 * (double)scale) : 0.0;
+    double *rl = l->rowloss;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
@@ -1721,14 +1739,16 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
         /* back through h's activation while the row is still in L1 */
         if (act != RECNN__ACT_IDENTITY)
             recnn__act_backward(act, alpha, 1, D, h + r * ld, gh + r * ld, gh + r * ld);
+        double se = 0;
+        for (int64_t k = off[r]; k < off[r + 1]; k++) {
+            double e = (double)gy[k] * inv;
+            se += e * e;
+        }
+        rl[r] = se;
     }
-    /* the loss from gy: (gy / 2 scale)^2 summed in batch order */
     double sse = 0;
-    const double inv = scale != 0.0f ? 1.0 / (2.0 * (double)scale) : 0.0;
-    for (int64_t k = 0; k < nnz; k++) {
-        double e = (double)gy[k] * inv;
-        sse += e * e;
-    }
+    for (int64_t r = 0; r < n; r++)
+        sse += rl[r];
     if (loss)
         *loss = (double)scale * sse;
     return masked_dw(l, h, pos, pt, gy, nnz, fuse); /* the batch is checked once, above */

@@ -283,6 +283,7 @@ struct recnn_layer {
     float *ones;         /* max_batch ones (bias gradient by gemv) */
     int64_t *off;        /* max_batch + 1 (masked offsets) */
     double *rowsum;      /* 2 per W row (sparse-input / masked): recnn__grad_fuse partials */
+    double *rowloss;     /* max_batch (masked-capable): recnn__masked_mse_t's row sums */
     int64_t ld;          /* row stride of W and its gradient, >= the row length (= it
                           * unless created padded, recnn__sparse_create_ld); for a
                           * padded layer also the stride of the activation rows on W's
