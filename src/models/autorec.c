@@ -151,8 +151,8 @@ static int state_new(const recnn_model *m, int64_t max_batch, autorec_state **ou
     s->k = c->hidden;
     /* Every pass streams one k-float row of V, W or the codes per rating:
      * rows that start on a vector boundary never split a load across two
-     * cache lines (ML-100K, k = 500, 1 thread: 7-11 % less time in the
-     * sparse kernels, docs/PERFORMANCE.md section 6). */
+     * cache lines (ML-100K, k = 500, 1 thread: a 9 % shorter epoch,
+     * docs/PERFORMANCE.md section 6). */
     s->ld = recnn__row_stride(s->k);
     s->g = act_of(c->g, &s->ga);
     s->f = act_of(c->f, &s->fa);

@@ -1057,14 +1057,11 @@ RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy,
     }
 }
 
-/* The two inner loops the masked kernels share, inlined into each
- * per-CPU clone: four dot products with one row of h, and g += four
- * scaled W rows.  dot4 keeps two partial sums per product (even and odd
- * 8-float blocks): eight independent multiply-add chains instead of four,
- * so the sums are not bound by the multiply-add latency.  A fixed order
- * per clone (deterministic on a given machine). */
-#define LANE_SUM(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
-
+/* The inner loops the masked kernels share, inlined into each per-CPU
+ * clone: dot products of one row of h with four or eight W rows (hr read
+ * once; every product is an independent chain summed as one
+ * `omp simd` reduction, so a product has the same bits whatever group it
+ * is computed in), and g += four or eight scaled W rows. */
 static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
                                                        const float *restrict w0,
                                                        const float *restrict w1,
@@ -1072,34 +1069,9 @@ static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
                                                        const float *restrict w3, int64_t D,
                                                        float a[4])
 {
-    const lv8 z = {0};
-    lv8 s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z;
-    int64_t u = 0;
-    for (; u + 16 <= D; u += 16) {
-        const lv8 h0 = LD8(hr + u), h1 = LD8(hr + u + 8);
-        s0 += h0 * LD8(w0 + u);
-        t0 += h1 * LD8(w0 + u + 8);
-        s1 += h0 * LD8(w1 + u);
-        t1 += h1 * LD8(w1 + u + 8);
-        s2 += h0 * LD8(w2 + u);
-        t2 += h1 * LD8(w2 + u + 8);
-        s3 += h0 * LD8(w3 + u);
-        t3 += h1 * LD8(w3 + u + 8);
-    }
-    if (u + 8 <= D) {
-        const lv8 h0 = LD8(hr + u);
-        s0 += h0 * LD8(w0 + u);
-        s1 += h0 * LD8(w1 + u);
-        s2 += h0 * LD8(w2 + u);
-        s3 += h0 * LD8(w3 + u);
-        u += 8;
-    }
-    s0 += t0;
-    s1 += t1;
-    s2 += t2;
-    s3 += t3;
-    float a0 = LANE_SUM(s0), a1 = LANE_SUM(s1), a2 = LANE_SUM(s2), a3 = LANE_SUM(s3);
-    for (; u < D; u++) {
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+    for (int64_t u = 0; u < D; u++) {
         a0 += hr[u] * w0[u];
         a1 += hr[u] * w1[u];
         a2 += hr[u] * w2[u];
@@ -1111,28 +1083,38 @@ static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
     a[3] = a3;
 }
 
-/* Eight dot products with one row of h: eight chains of one vector each. */
 static inline __attribute__((always_inline)) void dot8(const float *restrict hr,
                                                        const float *const w[8], int64_t D,
                                                        float a[8])
 {
-    const lv8 z = {0};
-    lv8 s[8] = {z, z, z, z, z, z, z, z};
-    int64_t u = 0;
-    for (; u + 8 <= D; u += 8) {
-        const lv8 h = LD8(hr + u);
-        _Pragma("GCC unroll 8") for (int q = 0; q < 8; q++)
-            s[q] += h * LD8(w[q] + u);
+    const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2];
+    const float *restrict w3 = w[3], *restrict w4 = w[4], *restrict w5 = w[5];
+    const float *restrict w6 = w[6], *restrict w7 = w[7];
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f,
+          a7 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, a4, a5, a6, a7)
+    for (int64_t u = 0; u < D; u++) {
+        a0 += hr[u] * w0[u];
+        a1 += hr[u] * w1[u];
+        a2 += hr[u] * w2[u];
+        a3 += hr[u] * w3[u];
+        a4 += hr[u] * w4[u];
+        a5 += hr[u] * w5[u];
+        a6 += hr[u] * w6[u];
+        a7 += hr[u] * w7[u];
     }
-    for (int q = 0; q < 8; q++) {
-        float acc = LANE_SUM(s[q]);
-        for (int64_t v = u; v < D; v++)
-            acc += hr[v] * w[q][v];
-        a[q] = acc;
-    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+    a[4] = a4;
+    a[5] = a5;
+    a[6] = a6;
+    a[7] = a7;
 }
 
-/* g (+)= the eight scaled W rows (set: onto zeros, as axpy8 would) */
+/* g += the eight scaled W rows, added as two groups of four (the bits of
+ * two axpy4 calls); set: onto zeros, without reading g */
 static inline __attribute__((always_inline)) void axpy8(float *restrict g, const float c[8],
                                                         const float *const w[8], int64_t D,
                                                         int set)
@@ -1145,13 +1127,13 @@ static inline __attribute__((always_inline)) void axpy8(float *restrict g, const
     if (set) {
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
-            g[u] = 0.0f + (((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u])) +
-                           ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u])));
+            g[u] = (0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]))) +
+                   ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u]));
     } else {
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
-            g[u] += ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u])) +
-                    ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u]));
+            g[u] = (g[u] + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]))) +
+                   ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u]));
     }
 }
 
