@@ -991,13 +991,43 @@ static int64_t slice_width(int64_t units, int nt)
  * sum in vector-width order (deterministic on a given machine). */
 
 /* yr = bias + sum_k v_k W[idx_k] over entries k0..k1 */
+/* The row kernels' weighted sums of four rows, ((c0 r0 + c1 r1) + (c2 r2
+ * + c3 r3))[u]; an eight-row sweep adds its two halves in turn, so that it
+ * gives the bits of two four-row sweeps with one load/store of the output
+ * instead of two. */
+#define SUM4(c, r, o, u)                                                                   \
+    (((c)[(o)] * (r)[(o)][u] + (c)[(o) + 1] * (r)[(o) + 1][u]) +                           \
+     ((c)[(o) + 2] * (r)[(o) + 2][u] + (c)[(o) + 3] * (r)[(o) + 3][u]))
+
 RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, int64_t U,
                                        const float *W, int64_t ld, const int32_t *idx,
                                        const float *val, int64_t k, int64_t end)
 {
-    /* four nonzeros per sweep: one load/store of yr per four rows of W;
-     * the first sweep starts from the bias (no separate copy pass) */
+    /* eight (then four) nonzeros per sweep: one load/store of yr per eight
+     * rows of W; the first sweep starts from the bias (no copy pass) */
     int first = 1;
+    for (; k + 8 <= end; k += 8) {
+        float v[8];
+        const float *w[8];
+        for (int q = 0; q < 8; q++) {
+            v[q] = val ? val[k + q] : 1.0f;
+            w[q] = W + (int64_t)idx[k + q] * ld;
+        }
+        if (first && bias) {
+#pragma omp simd
+            for (int64_t u = 0; u < U; u++)
+                yr[u] = (bias[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
+        } else if (first) {
+#pragma omp simd
+            for (int64_t u = 0; u < U; u++)
+                yr[u] = (0.0f + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
+        } else {
+#pragma omp simd
+            for (int64_t u = 0; u < U; u++)
+                yr[u] = (yr[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
+        }
+        first = 0;
+    }
     for (; k + 4 <= end; k += 4) {
         const float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;
         const float v2 = val ? val[k + 2] : 1.0f, v3 = val ? val[k + 3] : 1.0f;
@@ -1264,6 +1294,25 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
     if (init && t + 4 > end) {
         memset(d, 0, (size_t)D * sizeof(float));
         init = 0;
+    }
+    for (; t + 8 <= end; t += 8) {
+        float q[8];
+        const float *g[8];
+        for (int i = 0; i < 8; i++) {
+            q[i] = coef ? coef[pos[t + i]] : 1.0f;
+            g[i] = G + (int64_t)row[t + i] * ldg;
+            cs += q[i];
+        }
+        if (init) {
+#pragma omp simd
+            for (int64_t u = 0; u < D; u++)
+                d[u] = SUM4(q, g, 0, u) + SUM4(q, g, 4, u);
+            init = 0;
+            continue;
+        }
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            d[u] = (d[u] + SUM4(q, g, 0, u)) + SUM4(q, g, 4, u);
     }
     for (; t + 4 <= end; t += 4) {
         const float q0 = coef ? coef[pos[t]] : 1.0f, q1 = coef ? coef[pos[t + 1]] : 1.0f;
