@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 PC=$(pkg-config --cflags --libs openblas lapacke)
 FLAGS="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
  -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -DRECNN_BUILDING \
- -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Iinclude -Isrc -fopenmp"
+ -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -DRECNN_NO_CLONES -Iinclude -Isrc -fopenmp"
 fail=0
 # The library sources, compiled once with clang (instrumented for the
 # fuzzer, not linked with its main), then linked into every target.
