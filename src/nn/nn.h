@@ -37,10 +37,13 @@
 #include "../core/core.h"
 
 /* Hot element-wise and sparse kernels are compiled twice on x86-64 with
- * GNU C (AVX2 and baseline) and the loader picks the version for the CPU
- * (target_clones), so a portable build still uses 8-wide vectors.  The
- * build uses -std=c11, hence -ffp-contract=off: both versions perform the
- * same IEEE operations, and element-wise kernels give the same bits. */
+ * GNU C (AVX2+FMA and baseline) and the loader picks the version for the
+ * CPU (target_clones), so a portable build still uses 8-wide vectors.
+ * The build contracts a*b+c into one FMA where the target has it
+ * (-ffp-contract=fast, Makefile), so the two versions may differ in the
+ * last bit; results are fixed for a given machine and build.
+ * RECNN_NO_CLONES builds one version (the fuzz build: clang 14 does not
+ * link clones of functions called across files). */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(RECNN_NO_CLONES)
 #define RECNN__CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
