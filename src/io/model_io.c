@@ -280,7 +280,7 @@ static int write_model(writer *w, const recnn_model *m, const char *conf, size_t
         w_u64(w, (uint64_t)t[k].count);
         w_raw(w, t[k].name, nl);
         w_raw(w, zeros, (size_t)(pad8(nl) - nl));
-        if (t[k].cols > 0 && t[k].ld > t[k].cols) /* padded rows: written packed */
+        if (recnn__tensor_strided(&t[k])) /* padded rows: written packed */
             for (int64_t r = 0; r < t[k].count / t[k].cols; r++)
                 w_array(w, (const char *)t[k].data + (size_t)(r * t[k].ld) * el,
                         (size_t)t[k].cols, el);

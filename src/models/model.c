@@ -478,20 +478,19 @@ static size_t tensor_bytes(const recnn__tensor *t)
     return (size_t)t->count * el;
 }
 
-static int strided(const recnn__tensor *t) { return t->cols > 0 && t->ld > t->cols; }
-
 /* Copies the values of src into dst (same dtype and count), each in its
  * own layout. */
 static void tensor_copy(const recnn__tensor *dst, const recnn__tensor *src)
 {
-    if (!strided(dst) && !strided(src)) {
+    const int sd = recnn__tensor_strided(dst), ss = recnn__tensor_strided(src);
+    if (!sd && !ss) {
         memcpy(dst->data, src->data, tensor_bytes(src));
         return;
     }
     const size_t el = tensor_bytes(src) / (size_t)(src->count ? src->count : 1);
     /* rows of the strided side (both strided: the same shape) */
-    const int64_t cols = strided(dst) ? dst->cols : src->cols;
-    const int64_t ldd = strided(dst) ? dst->ld : cols, lds = strided(src) ? src->ld : cols;
+    const int64_t cols = sd ? dst->cols : src->cols;
+    const int64_t ldd = sd ? dst->ld : cols, lds = ss ? src->ld : cols;
     for (int64_t r = 0; r < src->count / cols; r++)
         memcpy((char *)dst->data + (size_t)(r * ldd) * el,
                (const char *)src->data + (size_t)(r * lds) * el, (size_t)cols * el);
@@ -583,7 +582,8 @@ int recnn__tensors_copy_in(const recnn_model *m, const recnn__tensor *want, int 
                                m->vt->kind, want[w].name,
                                g ? "of the wrong type or size" : "missing",
                                (long long)want[w].count);
-        if (strided(g) && strided(&want[w]) && g->cols != want[w].cols)
+        if (recnn__tensor_strided(g) && recnn__tensor_strided(&want[w]) &&
+            g->cols != want[w].cols)
             return recnn__fail(RECNN_E_CORRUPT, "%s: tensor \"%s\" has rows of %lld, not %lld",
                                m->vt->kind, want[w].name, (long long)g->cols,
                                (long long)want[w].cols);

@@ -39,6 +39,12 @@ typedef struct recnn__tensor {
     int64_t cols, ld;
 } recnn__tensor;
 
+/* Whether t's rows are stored padded (ld > cols). */
+static inline int recnn__tensor_strided(const recnn__tensor *t)
+{
+    return t->cols > 0 && t->ld > t->cols;
+}
+
 /* Packed copies of a tensor's values out of / into its storage. */
 void recnn__tensor_get(const recnn__tensor *t, void *dst);
 void recnn__tensor_put(const recnn__tensor *t, const void *src);

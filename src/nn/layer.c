@@ -376,7 +376,8 @@ int recnn__layer_init(recnn__layer *l, int scheme, float scale, recnn_rng *r)
         const int64_t rl = w_row_len(l), ld = l->ld, rows = l->pw->count / ld;
         /* the draws of the unpadded layer, then each row moved to its
          * stride (last row first: the moves never overlap unread rows) */
-        int st = recnn__init_fill(l->pw->w, rows * rl, scheme, l->in_dim, l->out_dim, scale, r);
+        int st =
+            recnn__init_fill(l->pw->w, rows * rl, scheme, l->in_dim, l->out_dim, scale, r);
         if (st != RECNN_OK || ld == rl)
             return st;
         for (int64_t q = rows - 1; q >= 0; q--) {
@@ -990,7 +991,6 @@ static int64_t slice_width(int64_t units, int nt)
  * kernels give the same bits in every version; the masked dot products
  * sum in vector-width order (deterministic on a given machine). */
 
-/* yr = bias + sum_k v_k W[idx_k] over entries k0..k1 */
 /* The row kernels' weighted sums of four rows, ((c0 r0 + c1 r1) + (c2 r2
  * + c3 r3))[u]; an eight-row sweep adds its two halves in turn, so that it
  * gives the bits of two four-row sweeps with one load/store of the output
@@ -999,69 +999,49 @@ static int64_t slice_width(int64_t units, int nt)
     (((c)[(o)] * (r)[(o)][u] + (c)[(o) + 1] * (r)[(o) + 1][u]) +                           \
      ((c)[(o) + 2] * (r)[(o) + 2][u] + (c)[(o) + 3] * (r)[(o) + 3][u]))
 
+/* yr = bias + sum_k v_k W[idx_k] over entries k0..k1: eight (then four)
+ * nonzeros per sweep, one load/store of yr per sweep; with a bias the
+ * first sweep starts from it (no copy pass; a layer without one zeroes
+ * yr first, the same bits) */
 RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, int64_t U,
                                        const float *W, int64_t ld, const int32_t *idx,
                                        const float *val, int64_t k, int64_t end)
 {
-    /* eight (then four) nonzeros per sweep: one load/store of yr per eight
-     * rows of W; the first sweep starts from the bias (no copy pass) */
-    int first = 1;
+    int first = bias != NULL;
+    if (!bias)
+        memset(yr, 0, (size_t)U * sizeof(float));
+    float v[8];
+    const float *w[8];
     for (; k + 8 <= end; k += 8) {
-        float v[8];
-        const float *w[8];
         for (int q = 0; q < 8; q++) {
             v[q] = val ? val[k + q] : 1.0f;
             w[q] = W + (int64_t)idx[k + q] * ld;
         }
-        if (first && bias) {
+        const float *b = first ? bias : yr; /* based on yr after the first sweep */
 #pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] = (bias[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
-        } else if (first) {
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] = (0.0f + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
-        } else {
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] = (yr[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
-        }
+        for (int64_t u = 0; u < U; u++)
+            yr[u] = (b[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
         first = 0;
     }
     for (; k + 4 <= end; k += 4) {
-        const float v0 = val ? val[k] : 1.0f, v1 = val ? val[k + 1] : 1.0f;
-        const float v2 = val ? val[k + 2] : 1.0f, v3 = val ? val[k + 3] : 1.0f;
-        const float *restrict w0 = W + (int64_t)idx[k] * ld;
-        const float *restrict w1 = W + (int64_t)idx[k + 1] * ld;
-        const float *restrict w2 = W + (int64_t)idx[k + 2] * ld;
-        const float *restrict w3 = W + (int64_t)idx[k + 3] * ld;
-        if (first && bias) {
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] = bias[u] + ((v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]));
-        } else if (first) {
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] = 0.0f + ((v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]));
-        } else {
-#pragma omp simd
-            for (int64_t u = 0; u < U; u++)
-                yr[u] += (v0 * w0[u] + v1 * w1[u]) + (v2 * w2[u] + v3 * w3[u]);
+        for (int q = 0; q < 4; q++) {
+            v[q] = val ? val[k + q] : 1.0f;
+            w[q] = W + (int64_t)idx[k + q] * ld;
         }
-        first = 0;
-    }
-    if (first) {
-        if (bias)
-            memcpy(yr, bias, (size_t)U * sizeof(float));
-        else
-            memset(yr, 0, (size_t)U * sizeof(float));
-    }
-    for (; k < end; k++) {
-        const float v = val ? val[k] : 1.0f;
-        const float *restrict w = W + (int64_t)idx[k] * ld;
+        const float *b = first ? bias : yr; /* based on yr after the first sweep */
 #pragma omp simd
         for (int64_t u = 0; u < U; u++)
-            yr[u] += v * w[u];
+            yr[u] = b[u] + SUM4(v, w, 0, u);
+        first = 0;
+    }
+    if (first)
+        memcpy(yr, bias, (size_t)U * sizeof(float));
+    for (; k < end; k++) {
+        const float vk = val ? val[k] : 1.0f;
+        const float *restrict wk = W + (int64_t)idx[k] * ld;
+#pragma omp simd
+        for (int64_t u = 0; u < U; u++)
+            yr[u] += vk * wk[u];
     }
 }
 
@@ -1149,21 +1129,14 @@ static inline __attribute__((always_inline)) void axpy8(float *restrict g, const
                                                         const float *const w[8], int64_t D,
                                                         int set)
 {
-    const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2];
-    const float *restrict w3 = w[3], *restrict w4 = w[4], *restrict w5 = w[5];
-    const float *restrict w6 = w[6], *restrict w7 = w[7];
-    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-    const float c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
     if (set) {
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
-            g[u] = (0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]))) +
-                   ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u]));
+            g[u] = (0.0f + SUM4(c, w, 0, u)) + SUM4(c, w, 4, u);
     } else {
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
-            g[u] = (g[u] + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]))) +
-                   ((c4 * w4[u] + c5 * w5[u]) + (c6 * w6[u] + c7 * w7[u]));
+            g[u] = (g[u] + SUM4(c, w, 0, u)) + SUM4(c, w, 4, u);
     }
 }
 
@@ -1177,30 +1150,25 @@ static inline __attribute__((always_inline)) float dot1(const float *restrict hr
     return acc;
 }
 
+/* g += the four scaled W rows; set: onto zeros (the same bits), without
+ * reading g */
 static inline __attribute__((always_inline)) void axpy4(float *restrict g, const float c[4],
                                                         const float *restrict w0,
                                                         const float *restrict w1,
                                                         const float *restrict w2,
-                                                        const float *restrict w3, int64_t D)
+                                                        const float *restrict w3, int64_t D,
+                                                        int set)
 {
     const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+    if (set) {
 #pragma omp simd
-    for (int64_t u = 0; u < D; u++)
-        g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
-}
-
-/* g = the four scaled W rows (axpy4 onto zeros: the same bits, no
- * zeroing pass over g first) */
-static inline __attribute__((always_inline)) void set4(float *restrict g, const float c[4],
-                                                       const float *restrict w0,
-                                                       const float *restrict w1,
-                                                       const float *restrict w2,
-                                                       const float *restrict w3, int64_t D)
-{
-    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+        for (int64_t u = 0; u < D; u++)
+            g[u] = 0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]));
+    } else {
 #pragma omp simd
-    for (int64_t u = 0; u < D; u++)
-        g[u] = 0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]));
+        for (int64_t u = 0; u < D; u++)
+            g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+    }
 }
 
 static inline __attribute__((always_inline)) void axpy1(float *restrict g, float c,
@@ -1253,7 +1221,7 @@ RECNN__CLONES static void k_masked_gh(float *restrict g, const float *gr, int64_
     memset(g, 0, (size_t)D * sizeof(float));
     for (; k + 4 <= end; k += 4, t += 4)
         axpy4(g, gr + t, W + (int64_t)idx[k] * ld, W + (int64_t)idx[k + 1] * ld,
-              W + (int64_t)idx[k + 2] * ld, W + (int64_t)idx[k + 3] * ld, D);
+              W + (int64_t)idx[k + 2] * ld, W + (int64_t)idx[k + 3] * ld, D, 0);
     for (; k < end; k++, t++)
         axpy1(g, gr[t], W + (int64_t)idx[k] * ld, D);
 }
@@ -1723,10 +1691,7 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
         dot4(hr, w0, w1, w2, w3, D, a);
         for (int q = 0; q < 4; q++)
             gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[j[q]] : 0.0f)) - tr[t + q]);
-        if (first)
-            set4(g, a, w0, w1, w2, w3, D);
-        else
-            axpy4(g, a, w0, w1, w2, w3, D);
+        axpy4(g, a, w0, w1, w2, w3, D, first);
         first = 0;
     }
     if (first)
