@@ -999,49 +999,62 @@ static int64_t slice_width(int64_t units, int nt)
     (((c)[(o)] * (r)[(o)][u] + (c)[(o) + 1] * (r)[(o) + 1][u]) +                           \
      ((c)[(o) + 2] * (r)[(o) + 2][u] + (c)[(o) + 3] * (r)[(o) + 3][u]))
 
+/* One sweep of k_sparse_row over m = 8, 4 or 1 rows: yr = b + their sum
+ * (b is the bias on the first sweep, else yr itself); with sig, the last
+ * sweep also applies the sigmoid, element-wise (the bits of a separate
+ * pass, while the sum is still in registers) */
+static inline __attribute__((always_inline)) void sparse_sweep(float *yr, const float *b,
+                                                               int64_t U, int m,
+                                                               const float *v,
+                                                               const float *const *w, int sig)
+{
+#pragma omp simd
+    for (int64_t u = 0; u < U; u++) {
+        float x = m == 8   ? (b[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u)
+                  : m == 4 ? b[u] + SUM4(v, w, 0, u)
+                           : b[u] + v[0] * w[0][u];
+        yr[u] = sig ? recnn__sigmoidf(x) : x;
+    }
+}
+
 /* yr = bias + sum_k v_k W[idx_k] over entries k0..k1: eight (then four)
  * nonzeros per sweep, one load/store of yr per sweep; with a bias the
  * first sweep starts from it (no copy pass; a layer without one zeroes
- * yr first, the same bits) */
-RECNN__CLONES static void k_sparse_row(float *restrict yr, const float *bias, int64_t U,
+ * yr first, the same bits); with sig, yr = sigmoid of that, applied by
+ * the last sweep */
+RECNN__CLONES static void k_sparse_row(float *yr, const float *bias, int64_t U,
                                        const float *W, int64_t ld, const int32_t *idx,
-                                       const float *val, int64_t k, int64_t end)
+                                       const float *val, int64_t k, int64_t end, int sig)
 {
-    int first = bias != NULL;
+    if (k == end) {
+        if (bias)
+            memcpy(yr, bias, (size_t)U * sizeof(float));
+        else
+            memset(yr, 0, (size_t)U * sizeof(float));
+        if (sig)
+            recnn__act_apply(RECNN__ACT_SIGMOID, 0.0f, U, yr, yr);
+        return;
+    }
     if (!bias)
         memset(yr, 0, (size_t)U * sizeof(float));
+    const float *b = bias ? bias : yr; /* yr itself after the first sweep */
     float v[8];
     const float *w[8];
-    for (; k + 8 <= end; k += 8) {
-        for (int q = 0; q < 8; q++) {
+    while (k < end) {
+        const int m = k + 8 <= end ? 8 : k + 4 <= end ? 4 : 1;
+        for (int q = 0; q < m; q++) {
             v[q] = val ? val[k + q] : 1.0f;
             w[q] = W + (int64_t)idx[k + q] * ld;
         }
-        const float *b = first ? bias : yr; /* based on yr after the first sweep */
-#pragma omp simd
-        for (int64_t u = 0; u < U; u++)
-            yr[u] = (b[u] + SUM4(v, w, 0, u)) + SUM4(v, w, 4, u);
-        first = 0;
-    }
-    for (; k + 4 <= end; k += 4) {
-        for (int q = 0; q < 4; q++) {
-            v[q] = val ? val[k + q] : 1.0f;
-            w[q] = W + (int64_t)idx[k + q] * ld;
-        }
-        const float *b = first ? bias : yr; /* based on yr after the first sweep */
-#pragma omp simd
-        for (int64_t u = 0; u < U; u++)
-            yr[u] = b[u] + SUM4(v, w, 0, u);
-        first = 0;
-    }
-    if (first)
-        memcpy(yr, bias, (size_t)U * sizeof(float));
-    for (; k < end; k++) {
-        const float vk = val ? val[k] : 1.0f;
-        const float *restrict wk = W + (int64_t)idx[k] * ld;
-#pragma omp simd
-        for (int64_t u = 0; u < U; u++)
-            yr[u] += vk * wk[u];
+        k += m;
+        const int last = sig && k == end;
+        if (m == 8)
+            last ? sparse_sweep(yr, b, U, 8, v, w, 1) : sparse_sweep(yr, b, U, 8, v, w, 0);
+        else if (m == 4)
+            last ? sparse_sweep(yr, b, U, 4, v, w, 1) : sparse_sweep(yr, b, U, 4, v, w, 0);
+        else
+            last ? sparse_sweep(yr, b, U, 1, v, w, 1) : sparse_sweep(yr, b, U, 1, v, w, 0);
+        b = yr;
     }
 }
 
@@ -1424,9 +1437,11 @@ int recnn__sparse_forward_act(recnn__layer *l, const recnn__csr *x, int act, flo
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
     for (int64_t r = 0; r < n; r++) {
         int64_t s = x->sel ? x->sel[r] : r;
-        k_sparse_row(y + r * ld, bias, U, W, ld, x->idx, x->val, x->ptr[s], x->ptr[s + 1]);
-        /* the activation while the row is still in L1 (one pass less) */
-        if (act != RECNN__ACT_IDENTITY)
+        k_sparse_row(y + r * ld, bias, U, W, ld, x->idx, x->val, x->ptr[s], x->ptr[s + 1],
+                     act == RECNN__ACT_SIGMOID);
+        /* the activation while the row is still in L1 (one pass less; the
+         * sigmoid, AutoRec's default, within the last sweep) */
+        if (act != RECNN__ACT_IDENTITY && act != RECNN__ACT_SIGMOID)
             recnn__act_apply(act, alpha, U, y + r * ld, y + r * ld);
     }
     return RECNN_OK;
@@ -1670,32 +1685,65 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
                                            const float *bias, const int32_t *idx, int64_t k,
                                            int64_t end, const float *tr, float s2, float *gyr)
 {
+    const int64_t ng = (end - k) / 4; /* whole groups of four positions */
     int64_t t = 0;
-    int first = 1; /* the first sweep writes g (no zeroing pass) */
-    for (; k + 8 <= end; k += 8, t += 8) {
-        const float *w[8];
-        float a[8];
-        for (int q = 0; q < 8; q++)
-            w[q] = W + (int64_t)idx[k + q] * ld;
-        dot8(hr, w, D, a);
-        for (int q = 0; q < 8; q++)
-            gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[t + q]);
-        axpy8(g, a, w, D, first); /* the eight rows are still in L1 */
-        first = 0;
-    }
-    for (; k + 4 <= end; k += 4, t += 4) {
-        const int64_t j[4] = {idx[k], idx[k + 1], idx[k + 2], idx[k + 3]};
-        const float *w0 = W + j[0] * ld, *w1 = W + j[1] * ld;
-        const float *w2 = W + j[2] * ld, *w3 = W + j[3] * ld;
-        float a[4];
-        dot4(hr, w0, w1, w2, w3, D, a);
+    if (ng > 0) {
+        /* software pipeline: the dot products of group m stream their W rows
+         * from L2/L3 in the same loop that adds group m-1's rows (still in
+         * L1) into g, so the fills never stop */
+        const float *p0 = W + (int64_t)idx[k] * ld, *p1 = W + (int64_t)idx[k + 1] * ld;
+        const float *p2 = W + (int64_t)idx[k + 2] * ld, *p3 = W + (int64_t)idx[k + 3] * ld;
+        float c[4];
+        dot4(hr, p0, p1, p2, p3, D, c);
         for (int q = 0; q < 4; q++)
-            gyr[t + q] = a[q] = s2 * ((a[q] + (bias ? bias[j[q]] : 0.0f)) - tr[t + q]);
-        axpy4(g, a, w0, w1, w2, w3, D, first);
-        first = 0;
-    }
-    if (first)
+            gyr[q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[q]);
+        k += 4;
+        t = 4;
+        int first = 1;
+        for (int64_t m = 1; m < ng; m++, k += 4, t += 4) {
+            const float *restrict n0 = W + (int64_t)idx[k] * ld;
+            const float *restrict n1 = W + (int64_t)idx[k + 1] * ld;
+            const float *restrict n2 = W + (int64_t)idx[k + 2] * ld;
+            const float *restrict n3 = W + (int64_t)idx[k + 3] * ld;
+            const float *restrict w0 = p0, *restrict w1 = p1, *restrict w2 = p2,
+                                  *restrict w3 = p3;
+            const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+            if (first) {
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+                for (int64_t u = 0; u < D; u++) {
+                    a0 += hr[u] * n0[u];
+                    a1 += hr[u] * n1[u];
+                    a2 += hr[u] * n2[u];
+                    a3 += hr[u] * n3[u];
+                    g[u] = 0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]));
+                }
+            } else {
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+                for (int64_t u = 0; u < D; u++) {
+                    a0 += hr[u] * n0[u];
+                    a1 += hr[u] * n1[u];
+                    a2 += hr[u] * n2[u];
+                    a3 += hr[u] * n3[u];
+                    g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+                }
+            }
+            first = 0;
+            c[0] = a0;
+            c[1] = a1;
+            c[2] = a2;
+            c[3] = a3;
+            for (int q = 0; q < 4; q++)
+                gyr[t + q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[t + q]);
+            p0 = n0;
+            p1 = n1;
+            p2 = n2;
+            p3 = n3;
+        }
+        axpy4(g, c, p0, p1, p2, p3, D, first);
+    } else {
         memset(g, 0, (size_t)D * sizeof(float));
+    }
     for (; k < end; k++, t++) {
         const float *w = W + (int64_t)idx[k] * ld;
         const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
