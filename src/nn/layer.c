@@ -1136,23 +1136,6 @@ static inline __attribute__((always_inline)) void dot8(const float *restrict hr,
     a[7] = a7;
 }
 
-/* g += the eight scaled W rows, added as two groups of four (the bits of
- * two axpy4 calls); set: onto zeros, without reading g */
-static inline __attribute__((always_inline)) void axpy8(float *restrict g, const float c[8],
-                                                        const float *const w[8], int64_t D,
-                                                        int set)
-{
-    if (set) {
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            g[u] = (0.0f + SUM4(c, w, 0, u)) + SUM4(c, w, 4, u);
-    } else {
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            g[u] = (g[u] + SUM4(c, w, 0, u)) + SUM4(c, w, 4, u);
-    }
-}
-
 static inline __attribute__((always_inline)) float dot1(const float *restrict hr,
                                                         const float *restrict w, int64_t D)
 {
@@ -1163,33 +1146,41 @@ static inline __attribute__((always_inline)) float dot1(const float *restrict hr
     return acc;
 }
 
+/* The sigmoid's backward, gx = gy y (1 - y) (recnn__act_backward's
+ * expression), applied to x when y is given: folded into the last sweep
+ * of a row's gradient, element-wise, so the bits of a separate pass. */
+#define DSIG(x, y, u) ((y) ? ((x) * (y)[u]) * (1.0f - (y)[u]) : (x))
+
 /* g += the four scaled W rows; set: onto zeros (the same bits), without
- * reading g */
+ * reading g; dsig: see DSIG */
 static inline __attribute__((always_inline)) void axpy4(float *restrict g, const float c[4],
                                                         const float *restrict w0,
                                                         const float *restrict w1,
                                                         const float *restrict w2,
                                                         const float *restrict w3, int64_t D,
-                                                        int set)
+                                                        int set, const float *restrict dsig)
 {
     const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
     if (set) {
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
-            g[u] = 0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]));
+            g[u] = DSIG(0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u])), dsig,
+                        u);
     } else {
 #pragma omp simd
         for (int64_t u = 0; u < D; u++)
-            g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+            g[u] = DSIG(g[u] + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u])), dsig,
+                        u);
     }
 }
 
 static inline __attribute__((always_inline)) void axpy1(float *restrict g, float c,
-                                                        const float *restrict w, int64_t D)
+                                                        const float *restrict w, int64_t D,
+                                                        const float *restrict dsig)
 {
 #pragma omp simd
     for (int64_t u = 0; u < D; u++)
-        g[u] += c * w[u];
+        g[u] = DSIG(g[u] + c * w[u], dsig, u);
 }
 
 /* yr[t] = hr . W[idx_k] + b[idx_k] over entries k0..k1 */
@@ -1234,9 +1225,9 @@ RECNN__CLONES static void k_masked_gh(float *restrict g, const float *gr, int64_
     memset(g, 0, (size_t)D * sizeof(float));
     for (; k + 4 <= end; k += 4, t += 4)
         axpy4(g, gr + t, W + (int64_t)idx[k] * ld, W + (int64_t)idx[k + 1] * ld,
-              W + (int64_t)idx[k + 2] * ld, W + (int64_t)idx[k + 3] * ld, D, 0);
+              W + (int64_t)idx[k + 2] * ld, W + (int64_t)idx[k + 3] * ld, D, 0, NULL);
     for (; k < end; k++, t++)
-        axpy1(g, gr[t], W + (int64_t)idx[k] * ld, D);
+        axpy1(g, gr[t], W + (int64_t)idx[k] * ld, D, NULL);
 }
 
 /* columns c0..c1 of: dW[idx_k] += gy[k] h[r] */
@@ -1683,8 +1674,11 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
 RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restrict hr,
                                            int64_t D, const float *W, int64_t ld,
                                            const float *bias, const int32_t *idx, int64_t k,
-                                           int64_t end, const float *tr, float s2, float *gyr)
+                                           int64_t end, const float *tr, float s2, float *gyr,
+                                           int sig)
 {
+    /* with sig, the last sweep also applies the sigmoid's backward (DSIG) */
+    const float *dsig = sig ? hr : NULL;
     const int64_t ng = (end - k) / 4; /* whole groups of four positions */
     int64_t t = 0;
     if (ng > 0) {
@@ -1740,15 +1734,23 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
             p2 = n2;
             p3 = n3;
         }
-        axpy4(g, c, p0, p1, p2, p3, D, first);
+        if (k == end)
+            axpy4(g, c, p0, p1, p2, p3, D, first, dsig);
+        else
+            axpy4(g, c, p0, p1, p2, p3, D, first, NULL);
     } else {
         memset(g, 0, (size_t)D * sizeof(float));
+        if (k == end && sig) /* no entries: g = 0 through the backward */
+            recnn__act_backward(RECNN__ACT_SIGMOID, 0.0f, 1, D, hr, g, g);
     }
     for (; k < end; k++, t++) {
         const float *w = W + (int64_t)idx[k] * ld;
         const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
         gyr[t] = c;
-        axpy1(g, c, w, D);
+        if (k + 1 == end)
+            axpy1(g, c, w, D, dsig);
+        else
+            axpy1(g, c, w, D, NULL);
     }
 }
 
@@ -1779,9 +1781,11 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
     for (int64_t r = 0; r < n; r++) {
         int64_t s = pos->sel ? pos->sel[r] : r;
         k_masked_mse_row(gh + r * ld, h + r * ld, D, W, ld, bias, pos->idx, pos->ptr[s],
-                         pos->ptr[s + 1], target + off[r], s2, gy + off[r]);
-        /* back through h's activation while the row is still in L1 */
-        if (act != RECNN__ACT_IDENTITY)
+                         pos->ptr[s + 1], target + off[r], s2, gy + off[r],
+                         act == RECNN__ACT_SIGMOID);
+        /* back through h's activation while the row is still in L1 (the
+         * sigmoid within the kernel's last sweep) */
+        if (act != RECNN__ACT_IDENTITY && act != RECNN__ACT_SIGMOID)
             recnn__act_backward(act, alpha, 1, D, h + r * ld, gh + r * ld, gh + r * ld);
         double se = 0;
         for (int64_t k = off[r]; k < off[r + 1]; k++) {
