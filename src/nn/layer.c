@@ -1249,91 +1249,6 @@ RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t 
     }
 }
 
-/* d += sum_t c_t G[row_t] over a column's entries t .. end-1 (rows of G
- * are D long), where c_t = coef[pos_t] (1 when coef is NULL): one weight
- * row's gradient, gathered (the transposed form of the two scatter
- * kernels above); with init, d = that sum (no zeroing pass first); with
- * csum, *csum = the sum of the c_t in entry order (a masked bias entry's
- * gradient, from the coefficients already loaded).
- * (Column slices sized for L2 were tried: slower here, the hardware
- * prefetcher already streams the 2 KiB rows.) */
-RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G, int64_t ldg,
-                                   const int32_t *row, const int64_t *pos,
-                                   const float *coef, int64_t t, int64_t end, int init,
-                                   float *csum)
-{
-    float cs = 0.0f;
-    if (init && t + 4 > end) {
-        memset(d, 0, (size_t)D * sizeof(float));
-        init = 0;
-    }
-    for (; t + 8 <= end; t += 8) {
-        float q[8];
-        const float *g[8];
-        for (int i = 0; i < 8; i++) {
-            q[i] = coef ? coef[pos[t + i]] : 1.0f;
-            g[i] = G + (int64_t)row[t + i] * ldg;
-            cs += q[i];
-        }
-        if (init) {
-#pragma omp simd
-            for (int64_t u = 0; u < D; u++)
-                d[u] = SUM4(q, g, 0, u) + SUM4(q, g, 4, u);
-            init = 0;
-            continue;
-        }
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            d[u] = (d[u] + SUM4(q, g, 0, u)) + SUM4(q, g, 4, u);
-    }
-    for (; t + 4 <= end; t += 4) {
-        const float q0 = coef ? coef[pos[t]] : 1.0f, q1 = coef ? coef[pos[t + 1]] : 1.0f;
-        const float q2 = coef ? coef[pos[t + 2]] : 1.0f, q3 = coef ? coef[pos[t + 3]] : 1.0f;
-        const float *restrict g0 = G + (int64_t)row[t] * ldg;
-        const float *restrict g1 = G + (int64_t)row[t + 1] * ldg;
-        const float *restrict g2 = G + (int64_t)row[t + 2] * ldg;
-        const float *restrict g3 = G + (int64_t)row[t + 3] * ldg;
-        cs += q0;
-        cs += q1;
-        cs += q2;
-        cs += q3;
-        if (init) {
-#pragma omp simd
-            for (int64_t u = 0; u < D; u++)
-                d[u] = (q0 * g0[u] + q1 * g1[u]) + (q2 * g2[u] + q3 * g3[u]);
-            init = 0;
-            continue;
-        }
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            d[u] += (q0 * g0[u] + q1 * g1[u]) + (q2 * g2[u] + q3 * g3[u]);
-    }
-    for (; t < end; t++) {
-        const float q = coef ? coef[pos[t]] : 1.0f;
-        const float *restrict g = G + (int64_t)row[t] * ldg;
-        cs += q;
-#pragma omp simd
-        for (int64_t u = 0; u < D; u++)
-            d[u] += q * g[u];
-    }
-    if (csum)
-        *csum = cs;
-}
-
-/* db[c0..c1) (+)= the column sums of gy (n rows of U) */
-RECNN__CLONES static void k_colsum(float *restrict db, const float *restrict gy, int64_t n,
-                                   int64_t ld, int64_t c0, int64_t c1, int init)
-{
-    if (init)
-        memset(db + c0, 0, (size_t)(c1 - c0) * sizeof(float));
-    for (int64_t r = 0; r < n; r++) {
-        const float *restrict g = gy + r * ld;
-#pragma omp simd
-        for (int64_t u = c0; u < c1; u++)
-            db[u] += g[u];
-    }
-}
-
 /* The fused end of a gathered weight row (recnn__grad_fuse): g += decay w,
  * out[0] = sum w^2, out[1] = sum g^2.  The row sums run in float vector
  * lanes (a fixed order on a given machine; they feed the reported penalty
@@ -1357,6 +1272,106 @@ RECNN__CLONES static void k_row_epilogue(float *restrict g, const float *restric
     }
     out[0] = sw;
     out[1] = sg;
+}
+
+/* One sweep of k_gather over m = 8, 4 or 1 rows: d (+)= their scaled sum
+ * (init: d = the sum, without reading d); with w, also the row's epilogue
+ * (k_row_epilogue with decay > 0: d += decay w, out = {sum w^2, sum d^2}),
+ * in the same loop and with the same reductions */
+#define GSUM(m, init, q, g, d, u)                                                          \
+    ((m) == 8   ? ((init) ? SUM4(q, g, 0, u) : (d)[u] + SUM4(q, g, 0, u)) + SUM4(q, g, 4, u) \
+     : (m) == 4 ? ((init) ? SUM4(q, g, 0, u) : (d)[u] + SUM4(q, g, 0, u))                  \
+                : (d)[u] + (q)[0] * (g)[0][u])
+static inline __attribute__((always_inline)) void gather_sweep(float *restrict d, int64_t D,
+                                                               int m, int init,
+                                                               const float *q,
+                                                               const float *const *g,
+                                                               const float *restrict w,
+                                                               float decay, double out[2])
+{
+    if (w) {
+        float sw = 0, sg = 0;
+#pragma omp simd reduction(+ : sw, sg)
+        for (int64_t u = 0; u < D; u++) {
+            float gi = GSUM(m, init, q, g, d, u) + decay * w[u];
+            d[u] = gi;
+            sw += w[u] * w[u];
+            sg += gi * gi;
+        }
+        out[0] = sw;
+        out[1] = sg;
+    } else {
+#pragma omp simd
+        for (int64_t u = 0; u < D; u++)
+            d[u] = GSUM(m, init, q, g, d, u);
+    }
+}
+
+/* d += sum_t c_t G[row_t] over a column's entries t .. end-1 (rows of G
+ * are D long), where c_t = coef[pos_t] (1 when coef is NULL): one weight
+ * row's gradient, gathered (the transposed form of the two scatter
+ * kernels above); with init, d = that sum (no zeroing pass first); with
+ * csum, *csum = the sum of the c_t in entry order (a masked bias entry's
+ * gradient, from the coefficients already loaded); with epi (a column
+ * with entries), the fused end of the row, k_row_epilogue(d, w, decay),
+ * folded into the last sweep when decay > 0.
+ * (Column slices sized for L2 were tried: slower here, the hardware
+ * prefetcher already streams the 2 KiB rows.) */
+RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G, int64_t ldg,
+                                   const int32_t *row, const int64_t *pos,
+                                   const float *coef, int64_t t, int64_t end, int init,
+                                   float *csum, const float *w, float decay, double epi[2])
+{
+    float cs = 0.0f;
+    const float *wf = epi && decay > 0.0f ? w : NULL; /* folded */
+    if (init && t + 4 > end) {
+        memset(d, 0, (size_t)D * sizeof(float));
+        init = 0;
+    }
+    float q[8];
+    const float *g[8];
+    while (t < end) {
+        const int m = t + 8 <= end ? 8 : t + 4 <= end ? 4 : 1;
+        for (int i = 0; i < m; i++) {
+            q[i] = coef ? coef[pos[t + i]] : 1.0f;
+            g[i] = G + (int64_t)row[t + i] * ldg;
+            cs += q[i];
+        }
+        t += m;
+        const float *wl = t == end ? wf : NULL;
+        if (m == 8)
+            init ? (wl ? gather_sweep(d, D, 8, 1, q, g, wl, decay, epi)
+                       : gather_sweep(d, D, 8, 1, q, g, NULL, 0.0f, NULL))
+                 : (wl ? gather_sweep(d, D, 8, 0, q, g, wl, decay, epi)
+                       : gather_sweep(d, D, 8, 0, q, g, NULL, 0.0f, NULL));
+        else if (m == 4)
+            init ? (wl ? gather_sweep(d, D, 4, 1, q, g, wl, decay, epi)
+                       : gather_sweep(d, D, 4, 1, q, g, NULL, 0.0f, NULL))
+                 : (wl ? gather_sweep(d, D, 4, 0, q, g, wl, decay, epi)
+                       : gather_sweep(d, D, 4, 0, q, g, NULL, 0.0f, NULL));
+        else
+            wl ? gather_sweep(d, D, 1, 0, q, g, wl, decay, epi)
+               : gather_sweep(d, D, 1, 0, q, g, NULL, 0.0f, NULL);
+        init = 0;
+    }
+    if (epi && !wf)
+        k_row_epilogue(d, w, D, decay, epi);
+    if (csum)
+        *csum = cs;
+}
+
+/* db[c0..c1) (+)= the column sums of gy (n rows of U) */
+RECNN__CLONES static void k_colsum(float *restrict db, const float *restrict gy, int64_t n,
+                                   int64_t ld, int64_t c0, int64_t c1, int init)
+{
+    if (init)
+        memset(db + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+    for (int64_t r = 0; r < n; r++) {
+        const float *restrict g = gy + r * ld;
+#pragma omp simd
+        for (int64_t u = c0; u < c1; u++)
+            db[u] += g[u];
+    }
 }
 
 /* Per-row partial sums of a fused pass (the layer's scratch), added in
@@ -1490,9 +1505,8 @@ int recnn__sparse_backward_t(recnn__layer *l, const recnn__csr *x, const recnn__
                 else if (xt->ptr[c + 1] == xt->ptr[c])
                     continue;
                 k_gather(d, U, gy, ld, xt->row, xt->pos, val, xt->ptr[c], xt->ptr[c + 1],
-                         fuse != NULL, NULL);
-                if (fuse && xt->ptr[c + 1] > xt->ptr[c])
-                    k_row_epilogue(d, Wv + c * ld, U, decay, part + 2 * c);
+                         fuse != NULL, NULL, Wv + c * ld, decay,
+                         fuse && xt->ptr[c + 1] > xt->ptr[c] ? part + 2 * c : NULL);
             }
             /* the bias gradient: column sums of gy, in slices of 64 */
             if (db) {
@@ -1612,9 +1626,8 @@ static int masked_dw(recnn__layer *l, const float *h, const recnn__csr *pos,
             }
             float sb = 0.0f;
             k_gather(d, D, h, ld, pt->row, pt->pos, gy, pt->ptr[j], pt->ptr[j + 1],
-                     fuse != NULL, db ? &sb : NULL);
-            if (fuse && pt->ptr[j + 1] > pt->ptr[j])
-                k_row_epilogue(d, Wv + j * ld, D, decay, part + 2 * j);
+                     fuse != NULL, db ? &sb : NULL, Wv + j * ld, decay,
+                     fuse && pt->ptr[j + 1] > pt->ptr[j] ? part + 2 * j : NULL);
             if (db)
                 db[j] += sb;
         }
