@@ -256,7 +256,7 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
             }
         ptr[i + 1] = k;
     }
-    recnn__csr x = {n, ptr, idx, val, NULL};
+    recnn__csr x = {n, ptr, idx, val, NULL, 0};
     c.x = x;
     recnn__sparse_create(&c.l, in, out, 1, n);
     recnn__layer_init(c.l, RECNN__INIT_XAVIER_UNIFORM, 0, r);
@@ -292,7 +292,7 @@ static void bench_sparse(int64_t n, int64_t in, int64_t out, double density, rec
     m.n = n;
     m.h = out;
     m.out = in;
-    recnn__csr pos = {n, ptr, idx, NULL, NULL};
+    recnn__csr pos = {n, ptr, idx, NULL, NULL, 0};
     m.pos = pos;
     recnn__masked_create(&m.l, out, in, 1, n);
     recnn__layer_init(m.l, RECNN__INIT_XAVIER_UNIFORM, 0, r);

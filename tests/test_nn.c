@@ -458,7 +458,7 @@ START_TEST(test_grad_sparse_input)
     recnn__layer *l;
     ck_assert_int_eq(recnn__sparse_create(&l, d, U, 1, 8), RECNN_OK);
     init_small(l);
-    sctx s = {l, {n, cb.ptr, cb.idx, cb.val, NULL}, NULL, NULL};
+    sctx s = {l, {n, cb.ptr, cb.idx, cb.val, NULL, 0}, NULL, NULL};
     s.y = malloc(sizeof(float) * (size_t)(n * U));
     s.c = malloc(sizeof(float) * (size_t)(n * U));
     fill_uniform(s.c, n * U, -1, 1);
@@ -510,7 +510,7 @@ START_TEST(test_sparse_equals_dense)
     memcpy(ld->pb->w, ls->pb->w, sizeof(float) * (size_t)U);
     int32_t sel[5] = {8, 2, 2, 0, 5};
     for (int implicit = 0; implicit <= 1; implicit++) {
-        recnn__csr x = {5, cb.ptr, cb.idx, implicit ? NULL : cb.val, sel};
+        recnn__csr x = {5, cb.ptr, cb.idx, implicit ? NULL : cb.val, sel, 0};
         float *X = calloc((size_t)(5 * d), sizeof(float));
         for (int r = 0; r < 5; r++)
             for (int64_t k = cb.ptr[sel[r]]; k < cb.ptr[sel[r] + 1]; k++)
@@ -545,8 +545,11 @@ START_TEST(test_sparse_equals_dense)
     /* out-of-range column refused */
     int64_t p2[2] = {0, 1};
     int32_t i2[1] = {40};
-    recnn__csr bad = {1, p2, i2, NULL, NULL};
+    recnn__csr bad = {1, p2, i2, NULL, NULL, 0};
     float yb[33];
+    ck_assert_int_eq(recnn__sparse_forward(ls, &bad, yb), RECNN_E_INVALID);
+    /* a column bound wider than the layer does not skip the scan */
+    bad.cols_ok = 41;
     ck_assert_int_eq(recnn__sparse_forward(ls, &bad, yb), RECNN_E_INVALID);
     recnn__layer_free(ls);
     recnn__layer_free(ld);
@@ -574,7 +577,7 @@ static void gradcheck_masked(recnn__layer *l, const char *name)
 {
     int64_t n = 4, D = l->in_dim, O = l->out_dim;
     csr_buf cb = make_csr(n, O, 0.5);
-    mkctx m = {l, {n, cb.ptr, cb.idx, NULL, NULL}, NULL, NULL, NULL, cb.nnz};
+    mkctx m = {l, {n, cb.ptr, cb.idx, NULL, NULL, 0}, NULL, NULL, NULL, cb.nnz};
     m.h = malloc(sizeof(float) * (size_t)(n * D));
     m.y = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
     m.c = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
@@ -642,7 +645,7 @@ START_TEST(test_grad_masked)
     ck_assert_int_eq(recnn__dense_create(&l, 5, 9, 1, 8), RECNN_OK);
     int64_t p[2] = {0, 1};
     int32_t i[1] = {0};
-    recnn__csr pos = {1, p, i, NULL, NULL};
+    recnn__csr pos = {1, p, i, NULL, NULL, 0};
     float h[5] = {0}, y[1];
     ck_assert_int_eq(recnn__masked_forward(l, h, &pos, y), RECNN_E_INVALID);
     recnn__layer_free(l);
@@ -741,7 +744,7 @@ START_TEST(test_grad_losses)
     static const char *names[] = {"mse", "masked_mse", "masked_mse+unobs", "bce", "l2",
                                   "elastic", "range", "range(literal)"};
     for (int which = 0; which < 8; which++) {
-        lctx c = {which, n, p, t, w, g, {3, ptr, idx, val, NULL}, dim};
+        lctx c = {which, n, p, t, w, g, {3, ptr, idx, val, NULL, 0}, dim};
         if (which >= 6) {
             fill_uniform(p, n, -2.0f, 8.0f);
             float kinks[2] = {1.0f, 5.0f};
@@ -768,7 +771,7 @@ START_TEST(test_loss_values)
     int64_t ptr[3] = {0, 1, 3};
     int32_t idx[3] = {2, 0, 1};
     float val[3] = {2, 5, 5};
-    recnn__csr obs = {2, ptr, idx, val, NULL};
+    recnn__csr obs = {2, ptr, idx, val, NULL, 0};
     double l = recnn__loss_masked_mse(3, y, &obs, 0.0f, 0.0f, 1.0f, g);
     ck_assert(fabs(l - (1.0 + 1.0 + 0.0)) < 1e-9);
     ck_assert_float_eq(g[0], 0.0f);
@@ -825,7 +828,7 @@ START_TEST(test_loss_mse_csr)
     val[13] = 3;
     val[14] = 2;
     int32_t sel[3] = {2, 0, 1};
-    recnn__csr x = {3, ptr, idx, val, sel};
+    recnn__csr x = {3, ptr, idx, val, sel, 0};
     float tv[5];
     ck_assert_int_eq(recnn__csr_gather(&x, tv), 5);
     const float want[5] = {5, 3, 2, 4, 1};
@@ -998,7 +1001,7 @@ START_TEST(test_empty_batches)
     ck_assert_int_eq(recnn__embedding_create(&emb, 3, 2, 4), RECNN_OK);
     float buf[8] = {0};
     int64_t ptr[1] = {0};
-    recnn__csr x = {0, ptr, NULL, NULL, NULL};
+    recnn__csr x = {0, ptr, NULL, NULL, NULL, 0};
     ck_assert_int_eq(recnn__layer_forward(d, 0, NULL, NULL, 1), RECNN_OK);
     ck_assert_int_eq(recnn__layer_backward(d, 0, NULL, NULL, NULL, NULL), RECNN_OK);
     ck_assert_int_eq(recnn__sparse_forward(sp, &x, NULL), RECNN_OK);
@@ -1031,7 +1034,7 @@ START_TEST(test_scatter_determinism)
     init_small(l);
     float *gy = malloc(sizeof(float) * (size_t)(n * U));
     fill_uniform(gy, n * U, -1, 1);
-    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
+    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL, 0};
     float *g1 = malloc(sizeof(float) * (size_t)(d * U));
     int saved = recnn_get_num_threads();
     recnn_set_num_threads(1);
@@ -1064,7 +1067,7 @@ START_TEST(test_csrt_build)
     int64_t n = 23, d = 31;
     csr_buf cb = make_csr(n, d, 0.3);
     /* a batch that starts in the middle of a CSR: positions are relative */
-    recnn__csr x = {n - 3, cb.ptr + 3, cb.idx, cb.val, NULL};
+    recnn__csr x = {n - 3, cb.ptr + 3, cb.idx, cb.val, NULL, 0};
     recnn__csrt t;
     ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
     int64_t base = cb.ptr[3], nnz = cb.ptr[n] - base;
@@ -1099,7 +1102,7 @@ START_TEST(test_csrt_build)
     recnn__csrt_free(&t); /* zeroed: harmless */
     /* refused: row selections, columns out of range */
     int32_t sel[2] = {1, 0};
-    recnn__csr xs = {2, cb.ptr, cb.idx, cb.val, sel};
+    recnn__csr xs = {2, cb.ptr, cb.idx, cb.val, sel, 0};
     ck_assert_int_eq(recnn__csrt_build(&xs, d, &t), RECNN_E_INVALID);
     ck_assert_int_eq(recnn__csrt_build(&x, 5, &t), RECNN_E_INVALID);
     ck_assert_ptr_null(t.ptr);
@@ -1119,7 +1122,7 @@ typedef struct {
 static void ae_fix_make(ae_fix *f, int64_t n, int64_t d, int64_t D)
 {
     f->cb = make_csr(n, d, 0.2);
-    f->x = (recnn__csr){n, f->cb.ptr, f->cb.idx, f->cb.val, NULL};
+    f->x = (recnn__csr){n, f->cb.ptr, f->cb.idx, f->cb.val, NULL, 0};
     ck_assert_int_eq(recnn__csrt_build(&f->x, d, &f->t), RECNN_OK);
     ck_assert_int_eq(recnn__sparse_create(&f->enc, d, D, 1, n), RECNN_OK);
     ck_assert_int_eq(recnn__masked_create(&f->dec, D, d, 1, n), RECNN_OK);
@@ -1195,7 +1198,7 @@ START_TEST(test_transposed_backward)
     ck_assert_mem_eq(ref_w, enc->pw->g, sizeof(float) * (size_t)(d * D));
     recnn_set_num_threads(saved);
     /* a transpose of another batch is refused */
-    recnn__csr half = {n / 2, cb.ptr, cb.idx, cb.val, NULL};
+    recnn__csr half = {n / 2, cb.ptr, cb.idx, cb.val, NULL, 0};
     ck_assert_int_eq(recnn__sparse_backward_t(enc, &half, &t, gy, NULL), RECNN_E_INVALID);
     ck_assert_int_eq(recnn__masked_backward_t(dec, h, &half, &t, gk, gh2), RECNN_E_INVALID);
     free(gy);
@@ -1335,7 +1338,7 @@ START_TEST(test_folded_sigmoid)
         }
         cb.ptr[r + 1] = cb.nnz;
     }
-    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL};
+    recnn__csr x = {n, cb.ptr, cb.idx, cb.val, NULL, 0};
     recnn__csrt t;
     ck_assert_int_eq(recnn__csrt_build(&x, d, &t), RECNN_OK);
     recnn__layer *enc, *dec;
@@ -1533,7 +1536,7 @@ START_TEST(test_masked_mse_fused)
     ck_assert_int_eq(recnn__masked_create(&l, D, O, 1, 8), RECNN_OK);
     init_small(l);
     fill_uniform(l->pb->w, O, -0.5f, 0.5f);
-    msectx m = {l, {n, cb.ptr, cb.idx, NULL, NULL}, cb.val, NULL, NULL, cb.nnz, 0.25f};
+    msectx m = {l, {n, cb.ptr, cb.idx, NULL, NULL, 0}, cb.val, NULL, NULL, cb.nnz, 0.25f};
     m.h = malloc(sizeof(float) * (size_t)(n * D));
     m.y = malloc(sizeof(float) * (size_t)(cb.nnz + 1));
     float *gy = malloc(sizeof(float) * (size_t)(cb.nnz + 1));

@@ -357,7 +357,7 @@ START_TEST(test_lazy_sgd_momentum)
     int64_t ptr[3] = {0, 1, 3};
     int32_t idx[3] = {4, 1, 4};
     float val[3] = {2, 1, 1}, gy[4] = {1, 0, 0, 1};
-    recnn__csr x = {2, ptr, idx, val, NULL};
+    recnn__csr x = {2, ptr, idx, val, NULL, 0};
     recnn__layer_zero_grad(l);
     ck_assert_int_eq(recnn__sparse_backward(l, &x, gy), RECNN_OK);
     ck_assert_int_eq(l->pw->n_rows, 2);

@@ -413,7 +413,7 @@ typedef struct train_ctx {
 static int encode_rows(train_ctx *t, int64_t r0, int64_t n, float *out)
 {
     autorec_state *s = t->s;
-    recnn__csr x = {n, t->rows.ptr + r0, t->rows.idx, t->rows.val, NULL};
+    recnn__csr x = {n, t->rows.ptr + r0, t->rows.idx, t->rows.val, NULL, t->rows.cols_ok};
     return recnn__sparse_forward_act(s->enc, &x, s->g, s->ga, out);
 }
 
@@ -534,10 +534,12 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
     t.max_batch = max_batch;
     t.n_ratings = (double)train->n_ratings;
     t.lambda_n = c->l2 / t.n_ratings;
+    /* a dataset view: its columns were validated when it was built */
     t.rows = item_based
                  ? (recnn__csr){n_rows, train->col_ptr, train->col_user, train->col_value,
-                                NULL}
-                 : (recnn__csr){n_rows, train->row_ptr, train->item, train->value, NULL};
+                                NULL, s->n_cols}
+                 : (recnn__csr){n_rows, train->row_ptr, train->item, train->value, NULL,
+                                s->n_cols};
     for (int64_t i = 0; i < m->n_items; i++)
         s->item_n[i] = (int32_t)(train->col_ptr[i + 1] - train->col_ptr[i]);
 
@@ -636,7 +638,8 @@ static int autorec_fit(recnn_model *m, const recnn_dataset *train,
             recnn__rng_shuffle_i32(&rng, perm, (size_t)n_rows);
             for (int64_t b0 = 0; st == RECNN_OK && b0 < n_rows; b0 += max_batch) {
                 int64_t nb = n_rows - b0 < max_batch ? n_rows - b0 : max_batch;
-                recnn__csr x = {nb, t.rows.ptr, t.rows.idx, t.rows.val, perm + b0};
+                recnn__csr x = {nb, t.rows.ptr, t.rows.idx, t.rows.val, perm + b0,
+                                t.rows.cols_ok};
                 int64_t nnz = 0;
                 for (int64_t r = 0; r < nb; r++) {
                     int64_t a = t.rows.ptr[perm[b0 + r]], z = t.rows.ptr[perm[b0 + r] + 1];

@@ -546,7 +546,7 @@ static int dae_score_new(const recnn_model *m, int64_t n, const int32_t *items,
             val[nn++] = ratings[j];
         }
     int64_t ptr[2] = {0, nn};
-    recnn__csr x = {1, ptr, idx, val, NULL};
+    recnn__csr x = {1, ptr, idx, val, NULL, 0};
     const float *top = NULL;
     st = hidden_forward(s, &b, 1, &x, NULL, 0, &top);
     if (st == RECNN_OK) {
@@ -594,7 +594,7 @@ static int encode_all(train_ctx *t)
     dae_state *s = t->s;
     for (int64_t r0 = 0; r0 < s->n_rows; r0 += t->B) {
         int64_t n = s->n_rows - r0 < t->B ? s->n_rows - r0 : t->B;
-        recnn__csr x = {n, t->rows.ptr + r0, t->rows.idx, t->rows.val, NULL};
+        recnn__csr x = {n, t->rows.ptr + r0, t->rows.idx, t->rows.val, NULL, 0};
         const float *top;
         int st = hidden_forward(s, &t->pb, n, &x, NULL, 0, &top);
         if (st)
@@ -744,7 +744,7 @@ static int sparse_step(train_ctx *t, const recnn__csr *x, int64_t nnz, double *s
             }
             t->iptr[r + 1] = q;
         }
-        xin = (recnn__csr){x->n, t->iptr, t->iidx, t->ival, NULL};
+        xin = (recnn__csr){x->n, t->iptr, t->iidx, t->ival, NULL, 0};
     }
     const int emph = t->c->input_dropout > 0 && t->c->kept_weight < 1.0;
     int st = hidden_forward(s, &t->pb, x->n, &xin, NULL, 1, &top);
@@ -841,8 +841,8 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
     t.s = s;
     t.rows = item_based
                  ? (recnn__csr){n_rows, train->col_ptr, train->col_user, train->col_value,
-                                NULL}
-                 : (recnn__csr){n_rows, train->row_ptr, train->item, train->value, NULL};
+                                NULL, 0}
+                 : (recnn__csr){n_rows, train->row_ptr, train->item, train->value, NULL, 0};
     const int64_t *cptr = item_based ? train->row_ptr : train->col_ptr;
     for (int64_t r = 0; r < n_rows; r++)
         s->row_n[r] = (int32_t)(t.rows.ptr[r + 1] - t.rows.ptr[r]);
@@ -947,7 +947,7 @@ static int dae_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         recnn__rng_shuffle_i32(&rng, perm, (size_t)n_active);
         for (int64_t b0 = 0; st == RECNN_OK && b0 < n_active; b0 += B) {
             int64_t nb = n_active - b0 < B ? n_active - b0 : B;
-            recnn__csr x = {nb, t.rows.ptr, t.rows.idx, t.rows.val, perm + b0};
+            recnn__csr x = {nb, t.rows.ptr, t.rows.idx, t.rows.val, perm + b0, 0};
             int64_t nnz = recnn__csr_nnz(&x);
             st = sparse_step(&t, &x, nnz, &sse);
             seen += nnz;

@@ -129,7 +129,7 @@ RECNN_API int recnn_layer_backward(recnn_layer *l, int64_t n, const float *x,
 
 static recnn__csr csr_of(int64_t n, const int64_t *ptr, const int32_t *idx, const float *val)
 {
-    recnn__csr c = {n, ptr, idx, val, NULL};
+    recnn__csr c = {n, ptr, idx, val, NULL, 0};
     return c;
 }
 

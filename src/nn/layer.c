@@ -432,6 +432,8 @@ static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, co
     /* Column range check: one pass over the batch (cheap next to the
      * nnz x units work that follows); a contiguous batch by a min/max
      * reduction that vectorises, the loop below only to name the culprit */
+    if (x->cols_ok > 0 && x->cols_ok <= dim)
+        return RECNN_OK;
     if (!x->sel && x->n > 0) {
         int32_t lo = 0, hi = 0;
         const int32_t *ix = x->idx;
@@ -1688,8 +1690,9 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
                                            int64_t D, const float *W, int64_t ld,
                                            const float *bias, const int32_t *idx, int64_t k,
                                            int64_t end, const float *tr, float s2, float *gyr,
-                                           int sig)
+                                           int sig, double inv, double *se_out)
 {
+    double se = 0; /* the row's loss: sum of (gyr / 2 scale)^2 = (gyr inv)^2 in entry order */
     /* with sig, the last sweep also applies the sigmoid's backward (DSIG) */
     const float *dsig = sig ? hr : NULL;
     const int64_t ng = (end - k) / 4; /* whole groups of four positions */
@@ -1702,8 +1705,10 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
         const float *p2 = W + (int64_t)idx[k + 2] * ld, *p3 = W + (int64_t)idx[k + 3] * ld;
         float c[4];
         dot4(hr, p0, p1, p2, p3, D, c);
-        for (int q = 0; q < 4; q++)
+        for (int q = 0; q < 4; q++) {
             gyr[q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[q]);
+            se += ((double)c[q] * inv) * ((double)c[q] * inv);
+        }
         k += 4;
         t = 4;
         int first = 1;
@@ -1740,8 +1745,10 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
             c[1] = a1;
             c[2] = a2;
             c[3] = a3;
-            for (int q = 0; q < 4; q++)
+            for (int q = 0; q < 4; q++) {
                 gyr[t + q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[t + q]);
+                se += ((double)c[q] * inv) * ((double)c[q] * inv);
+            }
             p0 = n0;
             p1 = n1;
             p2 = n2;
@@ -1760,11 +1767,13 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
         const float *w = W + (int64_t)idx[k] * ld;
         const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
         gyr[t] = c;
+        se += ((double)c * inv) * ((double)c * inv);
         if (k + 1 == end)
             axpy1(g, c, w, D, dsig);
         else
             axpy1(g, c, w, D, NULL);
     }
+    *se_out = se;
 }
 
 int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
@@ -1786,8 +1795,9 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
     int64_t *off = l->off;
     int64_t nnz = recnn__csr_offsets(pos, off);
     const float s2 = 2.0f * scale;
-    /* the loss from gy, (gy / 2 scale)^2, summed per row while the row is
-     * in L1, then over the rows in batch order (no serial pass over nnz) */
+    /* the loss from gy, (gy / 2 scale)^2, summed per row by the kernel as
+     * it writes gy (its dependent double adds hide under the row's
+     * streaming), then over the rows in batch order */
     const double inv = scale != 0.0f ? 1.0 / (2.0 * (double)scale) : 0.0;
     double *rl = l->rowloss;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(recnn__threads()) if (n > 16)
@@ -1795,17 +1805,11 @@ int recnn__masked_mse_t(recnn__layer *l, const float *h, const recnn__csr *pos,
         int64_t s = pos->sel ? pos->sel[r] : r;
         k_masked_mse_row(gh + r * ld, h + r * ld, D, W, ld, bias, pos->idx, pos->ptr[s],
                          pos->ptr[s + 1], target + off[r], s2, gy + off[r],
-                         act == RECNN__ACT_SIGMOID);
+                         act == RECNN__ACT_SIGMOID, inv, &rl[r]);
         /* back through h's activation while the row is still in L1 (the
          * sigmoid within the kernel's last sweep) */
         if (act != RECNN__ACT_IDENTITY && act != RECNN__ACT_SIGMOID)
             recnn__act_backward(act, alpha, 1, D, h + r * ld, gh + r * ld, gh + r * ld);
-        double se = 0;
-        for (int64_t k = off[r]; k < off[r + 1]; k++) {
-            double e = (double)gy[k] * inv;
-            se += e * e;
-        }
-        rl[r] = se;
     }
     double sse = 0;
     for (int64_t r = 0; r < n; r++)

@@ -64,6 +64,11 @@ typedef struct recnn__csr {
     const int32_t *idx;
     const float *val;
     const int32_t *sel;
+    /* > 0: every column is known to lie in [0, cols_ok) (set by the code
+     * that built the columns, e.g. from a dataset view): the layers then
+     * skip their per-call range scan.  0 (what a positional initialiser
+     * leaves): scanned. */
+    int64_t cols_ok;
 } recnn__csr;
 
 /* The transpose of a batch with sel == NULL (consecutive CSR rows): its
