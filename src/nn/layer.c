@@ -1683,6 +1683,75 @@ int recnn__masked_backward_t(recnn__layer *l, const float *h, const recnn__csr *
     return masked_dw(l, h, pos, pt, gy, nnz, NULL);
 }
 
+/* The end of a fused MSE row with ns = 1..3 single entries left: one
+ * loop adds the last group of four (c, w0..w3; none when c is NULL; set:
+ * onto zeros) from L1 while the singles' dot products (dot1's chains)
+ * stream their rows; singles_add then adds those rows in entry order (the
+ * bits of ns axpy1 calls), with the sigmoid's backward when dsig is given.
+ * TAIL_SWITCH expands its call with NS = 1, 2 or 3 as a constant. */
+static inline __attribute__((always_inline)) void tail_stage(
+    float *restrict g, const float *restrict hr, int64_t D, const float *c,
+    const float *restrict w0, const float *restrict w1, const float *restrict w2,
+    const float *restrict w3, int set, int ns, const float *const ws[3], float a[3])
+{
+    const float *restrict s0 = ws[0], *restrict s1 = ws[1], *restrict s2 = ws[2];
+    const float c0 = c ? c[0] : 0.0f, c1 = c ? c[1] : 0.0f, c2 = c ? c[2] : 0.0f,
+                c3 = c ? c[3] : 0.0f;
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f;
+#pragma omp simd reduction(+ : a0, a1, a2)
+    for (int64_t u = 0; u < D; u++) {
+        if (c) {
+            const float x = (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+            g[u] = set ? 0.0f + x : g[u] + x;
+        }
+        a0 += hr[u] * s0[u];
+        if (ns > 1)
+            a1 += hr[u] * s1[u];
+        if (ns > 2)
+            a2 += hr[u] * s2[u];
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+}
+
+static inline __attribute__((always_inline)) void singles_add(float *restrict g, int64_t D,
+                                                              int ns, const float a[3],
+                                                              const float *const ws[3],
+                                                              const float *restrict dsig)
+{
+    const float *restrict s0 = ws[0], *restrict s1 = ws[1], *restrict s2 = ws[2];
+    const float a0 = a[0], a1 = a[1], a2 = a[2];
+#pragma omp simd
+    for (int64_t u = 0; u < D; u++) {
+        float x = g[u] + a0 * s0[u];
+        if (ns > 1)
+            x = x + a1 * s1[u];
+        if (ns > 2)
+            x = x + a2 * s2[u];
+        g[u] = DSIG(x, dsig, u);
+    }
+}
+
+#define TAIL_SWITCH(n, CALL)                                                                \
+    do {                                                                                   \
+        switch (n) {                                                                       \
+        case 1: {                                                                          \
+            enum { NS = 1 };                                                               \
+            CALL;                                                                          \
+        } break;                                                                           \
+        case 2: {                                                                          \
+            enum { NS = 2 };                                                               \
+            CALL;                                                                          \
+        } break;                                                                           \
+        case 3: {                                                                          \
+            enum { NS = 3 };                                                               \
+            CALL;                                                                          \
+        } break;                                                                           \
+        default: break;                                                                    \
+        }                                                                                  \
+    } while (0)
+
 /* For row r of a fused masked MSE: g = sum_t gy[t] W[idx_k] with
  * gy[t] = s2 (h . W[idx_k] + b - tr[t]); the dot products are those of
  * k_masked_row (same bits as the unfused forward). */
@@ -1697,6 +1766,11 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
     const float *dsig = sig ? hr : NULL;
     const int64_t ng = (end - k) / 4; /* whole groups of four positions */
     int64_t t = 0;
+    /* the singles' rows (fewer than four entries after the groups) */
+    const float *ws[3] = {hr, hr, hr};
+    for (int64_t q = 0; q < (end - k) % 4; q++)
+        ws[q] = W + (int64_t)idx[end - (end - k) % 4 + q] * ld;
+    float a[3] = {0.0f, 0.0f, 0.0f};
     if (ng > 0) {
         /* software pipeline: the dot products of group m stream their W rows
          * from L2/L3 in the same loop that adds group m-1's rows (still in
@@ -1756,23 +1830,27 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
         }
         if (k == end)
             axpy4(g, c, p0, p1, p2, p3, D, first, dsig);
-        else
-            axpy4(g, c, p0, p1, p2, p3, D, first, NULL);
+        else /* the last group's rows (L1) while the singles' rows stream */
+            TAIL_SWITCH(end - k, first ? tail_stage(g, hr, D, c, p0, p1, p2, p3, 1, NS, ws, a)
+                                       : tail_stage(g, hr, D, c, p0, p1, p2, p3, 0, NS, ws, a));
     } else {
         memset(g, 0, (size_t)D * sizeof(float));
         if (k == end && sig) /* no entries: g = 0 through the backward */
             recnn__act_backward(RECNN__ACT_SIGMOID, 0.0f, 1, D, hr, g, g);
-    }
-    for (; k < end; k++, t++) {
-        const float *w = W + (int64_t)idx[k] * ld;
-        const float c = s2 * ((dot1(hr, w, D) + (bias ? bias[idx[k]] : 0.0f)) - tr[t]);
-        gyr[t] = c;
-        se += ((double)c * inv) * ((double)c * inv);
-        if (k + 1 == end)
-            axpy1(g, c, w, D, dsig);
         else
-            axpy1(g, c, w, D, NULL);
+            TAIL_SWITCH(end - k, tail_stage(g, hr, D, NULL, NULL, NULL, NULL, NULL, 0, NS, ws, a));
     }
+    /* the singles (fewer than four entries left): their coefficients, then
+     * their rows (now in L1) added in entry order */
+    const int64_t ns = end - k;
+    for (int64_t q = 0; q < ns; q++) {
+        const float cq = s2 * ((a[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[t + q]);
+        gyr[t + q] = a[q] = cq;
+        se += ((double)cq * inv) * ((double)cq * inv);
+    }
+    if (ns > 0)
+        TAIL_SWITCH(ns, dsig ? singles_add(g, D, NS, a, ws, dsig)
+                             : singles_add(g, D, NS, a, ws, NULL));
     *se_out = se;
 }
 
