@@ -1087,6 +1087,13 @@ RECNN__CLONES static void k_sparse_scatter(const recnn__csr *x, const float *gy,
  * once; every product is an independent chain summed as one
  * `omp simd` reduction, so a product has the same bits whatever group it
  * is computed in), and g += four or eight scaled W rows. */
+static inline __attribute__((always_inline)) void
+dot4_add4(const float *restrict hr, const float *restrict n0, const float *restrict n1,
+          const float *restrict n2, const float *restrict n3, int64_t D, float a[4],
+          float *restrict g, const float *c, const float *restrict w0,
+          const float *restrict w1, const float *restrict w2, const float *restrict w3,
+          int mode);
+
 static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
                                                        const float *restrict w0,
                                                        const float *restrict w1,
@@ -1094,13 +1101,34 @@ static inline __attribute__((always_inline)) void dot4(const float *restrict hr,
                                                        const float *restrict w3, int64_t D,
                                                        float a[4])
 {
+    dot4_add4(hr, w0, w1, w2, w3, D, a, NULL, NULL, NULL, NULL, NULL, NULL, 0);
+}
+
+/* dot4 of hr with n0..n3 and, in the same loop, g (+)= the four rows
+ * w0..w3 scaled by c (mode 1: onto zeros, the bits of axpy4's set; 2:
+ * added; 0: none): the step of a pipelined fused MSE row, whose dot
+ * products stream their rows while the previous group's, in L1, are
+ * added. */
+static inline __attribute__((always_inline)) void
+dot4_add4(const float *restrict hr, const float *restrict n0, const float *restrict n1,
+          const float *restrict n2, const float *restrict n3, int64_t D, float a[4],
+          float *restrict g, const float *c, const float *restrict w0,
+          const float *restrict w1, const float *restrict w2, const float *restrict w3,
+          int mode)
+{
+    const float c0 = mode ? c[0] : 0.0f, c1 = mode ? c[1] : 0.0f, c2 = mode ? c[2] : 0.0f,
+                c3 = mode ? c[3] : 0.0f;
     float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
 #pragma omp simd reduction(+ : a0, a1, a2, a3)
     for (int64_t u = 0; u < D; u++) {
-        a0 += hr[u] * w0[u];
-        a1 += hr[u] * w1[u];
-        a2 += hr[u] * w2[u];
-        a3 += hr[u] * w3[u];
+        a0 += hr[u] * n0[u];
+        a1 += hr[u] * n1[u];
+        a2 += hr[u] * n2[u];
+        a3 += hr[u] * n3[u];
+        if (mode) {
+            const float x = (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
+            g[u] = mode == 1 ? 0.0f + x : g[u] + x;
+        }
     }
     a[0] = a0;
     a[1] = a1;
@@ -1752,6 +1780,22 @@ static inline __attribute__((always_inline)) void singles_add(float *restrict g,
         }                                                                                  \
     } while (0)
 
+/* A fused MSE row's output gradients for four positions from their dot
+ * products c (in place): gy = s2 ((c + b) - target), written to gyr; returns
+ * se plus their loss terms (gy inv)^2, added in entry order. */
+static inline __attribute__((always_inline)) double mse_coefs(float c[4], float *gyr,
+                                                              const float *bias,
+                                                              const int32_t *idx,
+                                                              const float *tr, float s2,
+                                                              double inv, double se)
+{
+    for (int q = 0; q < 4; q++) {
+        gyr[q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[q]] : 0.0f)) - tr[q]);
+        se += ((double)c[q] * inv) * ((double)c[q] * inv);
+    }
+    return se;
+}
+
 /* For row r of a fused masked MSE: g = sum_t gy[t] W[idx_k] with
  * gy[t] = s2 (h . W[idx_k] + b - tr[t]); the dot products are those of
  * k_masked_row (same bits as the unfused forward). */
@@ -1779,50 +1823,21 @@ RECNN__CLONES static void k_masked_mse_row(float *restrict g, const float *restr
         const float *p2 = W + (int64_t)idx[k + 2] * ld, *p3 = W + (int64_t)idx[k + 3] * ld;
         float c[4];
         dot4(hr, p0, p1, p2, p3, D, c);
-        for (int q = 0; q < 4; q++) {
-            gyr[q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[q]);
-            se += ((double)c[q] * inv) * ((double)c[q] * inv);
-        }
+        se = mse_coefs(c, gyr, bias, idx + k, tr, s2, inv, se);
         k += 4;
         t = 4;
         int first = 1;
         for (int64_t m = 1; m < ng; m++, k += 4, t += 4) {
-            const float *restrict n0 = W + (int64_t)idx[k] * ld;
-            const float *restrict n1 = W + (int64_t)idx[k + 1] * ld;
-            const float *restrict n2 = W + (int64_t)idx[k + 2] * ld;
-            const float *restrict n3 = W + (int64_t)idx[k + 3] * ld;
-            const float *restrict w0 = p0, *restrict w1 = p1, *restrict w2 = p2,
-                                  *restrict w3 = p3;
-            const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-            if (first) {
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-                for (int64_t u = 0; u < D; u++) {
-                    a0 += hr[u] * n0[u];
-                    a1 += hr[u] * n1[u];
-                    a2 += hr[u] * n2[u];
-                    a3 += hr[u] * n3[u];
-                    g[u] = 0.0f + ((c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]));
-                }
-            } else {
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-                for (int64_t u = 0; u < D; u++) {
-                    a0 += hr[u] * n0[u];
-                    a1 += hr[u] * n1[u];
-                    a2 += hr[u] * n2[u];
-                    a3 += hr[u] * n3[u];
-                    g[u] += (c0 * w0[u] + c1 * w1[u]) + (c2 * w2[u] + c3 * w3[u]);
-                }
-            }
+            const float *n0 = W + (int64_t)idx[k] * ld, *n1 = W + (int64_t)idx[k + 1] * ld;
+            const float *n2 = W + (int64_t)idx[k + 2] * ld, *n3 = W + (int64_t)idx[k + 3] * ld;
+            float a4[4];
+            if (first)
+                dot4_add4(hr, n0, n1, n2, n3, D, a4, g, c, p0, p1, p2, p3, 1);
+            else
+                dot4_add4(hr, n0, n1, n2, n3, D, a4, g, c, p0, p1, p2, p3, 2);
             first = 0;
-            c[0] = a0;
-            c[1] = a1;
-            c[2] = a2;
-            c[3] = a3;
-            for (int q = 0; q < 4; q++) {
-                gyr[t + q] = c[q] = s2 * ((c[q] + (bias ? bias[idx[k + q]] : 0.0f)) - tr[t + q]);
-                se += ((double)c[q] * inv) * ((double)c[q] * inv);
-            }
+            memcpy(c, a4, sizeof c);
+            se = mse_coefs(c, gyr + t, bias, idx + k, tr + t, s2, inv, se);
             p0 = n0;
             p1 = n1;
             p2 = n2;
