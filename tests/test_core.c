@@ -312,6 +312,17 @@ START_TEST(test_threads)
     ck_assert_int_eq(recnn_get_num_threads(), def);
     ck_assert_ptr_nonnull(recnn_blas_info());
     ck_assert_int_gt((int)strlen(recnn_blas_info()), 0);
+    /* a loop cap narrows this thread's OpenMP loops, not the budget */
+    ck_assert_int_eq(recnn_set_num_threads(2), RECNN_OK);
+    ck_assert_int_eq(recnn__threads(), 2);
+    int old = recnn__loop_cap(1);
+    ck_assert_int_eq(old, 0);
+    ck_assert_int_eq(recnn__threads(), 1);
+    ck_assert_int_eq(recnn__budget(), 2);
+    ck_assert_int_eq(recnn_get_num_threads(), 2);
+    ck_assert_int_eq(recnn__loop_cap(old), 1);
+    ck_assert_int_eq(recnn__threads(), 2);
+    ck_assert_int_eq(recnn_set_num_threads(0), RECNN_OK);
 }
 END_TEST
 

@@ -116,12 +116,20 @@ int64_t recnn__topk(const float *scores, int64_t n, int64_t k, const int32_t *ex
 /* ---- threads ---------------------------------------------------------- */
 
 /* The budget set by recnn_set_num_threads (>= 1). */
+int recnn__budget(void);
+/* Threads for an OpenMP loop opened by this thread: the budget, or less
+ * under recnn__loop_cap. */
 int recnn__threads(void);
+/* Caps the OpenMP loops this thread opens at n threads (0: no cap) and
+ * returns the previous cap: a model whose steps are mostly BLAS calls
+ * leaves the budget's cores to BLAS's pool and runs its element-wise loops
+ * on the calling thread, so that two spinning pools never compete. */
+int recnn__loop_cap(int n);
 /* Per-core L2 cache size in bytes (sysconf; 512 KiB when unknown). */
 int64_t recnn__l2_bytes(void);
 /* Gives BLAS n threads.  The rule that keeps one pool running at a time:
  * code about to open an OpenMP region whose body calls BLAS first calls
- * recnn__blas_threads(1), and restores recnn__blas_threads(recnn__threads())
+ * recnn__blas_threads(1), and restores recnn__blas_threads(recnn__budget())
  * after it.  Top-level BLAS calls run with the full budget. */
 void recnn__blas_threads(int n);
 

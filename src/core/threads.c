@@ -20,11 +20,28 @@ static int default_threads(void)
     return n > 0 ? n : 1;
 }
 
-int recnn__threads(void)
+/* > 0: the OpenMP loops this thread opens use at most this many threads
+ * (recnn__loop_cap) */
+static _Thread_local int loop_cap;
+
+int recnn__budget(void)
 {
     if (budget <= 0)
         budget = default_threads();
     return budget;
+}
+
+int recnn__threads(void)
+{
+    int b = recnn__budget();
+    return loop_cap > 0 && loop_cap < b ? loop_cap : b;
+}
+
+int recnn__loop_cap(int n)
+{
+    int old = loop_cap;
+    loop_cap = n;
+    return old;
 }
 
 void recnn__blas_threads(int n)
@@ -40,7 +57,7 @@ RECNN_API int recnn_set_num_threads(int n)
     return RECNN_OK;
 }
 
-RECNN_API int recnn_get_num_threads(void) { return recnn__threads(); }
+RECNN_API int recnn_get_num_threads(void) { return recnn__budget(); }
 
 int64_t recnn__l2_bytes(void)
 {

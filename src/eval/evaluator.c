@@ -1020,7 +1020,7 @@ static int run(recnn_evaluator *e, const source *src)
             scratch_free(&s);
     }
     if (src->kind == SRC_MODEL || src->kind == SRC_VT)
-        recnn__blas_threads(recnn__threads());
+        recnn__blas_threads(recnn__budget());
     if (fail.user >= 0) {
         clear_results(e);
         return recnn__fail(fail.status, "%s", fail.msg);

@@ -775,7 +775,7 @@ static int als_half(const mf_train *t, int64_t n_rows, const int64_t *ptr,
         recnn__free(y);
         recnn__free(G);
     }
-    recnn__blas_threads(recnn__threads());
+    recnn__blas_threads(recnn__budget());
     if (failed == 2)
         return recnn__fail(RECNN_E_NUMERIC, "mf: an ALS system was not positive definite");
     if (failed)

@@ -612,7 +612,7 @@ static int ncf_predict(const recnn_model *m, int64_t n, const int32_t *u, const 
         }
     }
     if (T > 1)
-        recnn__blas_threads(recnn__threads());
+        recnn__blas_threads(recnn__budget());
     if (st == RECNN_E_NOMEM)
         return recnn__fail(RECNN_E_NOMEM, "ncf: out of memory predicting");
     return st;
@@ -1143,7 +1143,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         if (valid && d.rating) {
             vm = recnn__valid_rmse(m, valid);
         } else if (ev) {
-            recnn__blas_threads(recnn__threads());
+            recnn__blas_threads(recnn__budget());
             st = recnn_evaluator_run_fn(ev, valid_score_fn, s);
             recnn__blas_threads(1);
             if (!st)
@@ -1158,7 +1158,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         if (stop)
             break;
     }
-    recnn__blas_threads(recnn__threads());
+    recnn__blas_threads(recnn__budget());
     for (int t = 1; t < T; t++)
         net_free(nets[t]);
     groups_free(&gr);
