@@ -429,11 +429,11 @@ static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, co
     int st = check_batch(l, x->n, what);
     if (st)
         return st;
+    if (x->cols_ok > 0 && x->cols_ok <= dim) /* vouched for by its builder */
+        return RECNN_OK;
     /* Column range check: one pass over the batch (cheap next to the
      * nnz x units work that follows); a contiguous batch by a min/max
      * reduction that vectorises, the loop below only to name the culprit */
-    if (x->cols_ok > 0 && x->cols_ok <= dim)
-        return RECNN_OK;
     if (!x->sel && x->n > 0) {
         int32_t lo = 0, hi = 0;
         const int32_t *ix = x->idx;
@@ -1050,12 +1050,16 @@ RECNN__CLONES static void k_sparse_row(float *yr, const float *bias, int64_t U,
         }
         k += m;
         const int last = sig && k == end;
+        /* m and the sigmoid as constants: one specialised loop each */
+#define SPARSE_SWEEP(M)                                                                     \
+    (last ? sparse_sweep(yr, b, U, M, v, w, 1) : sparse_sweep(yr, b, U, M, v, w, 0))
         if (m == 8)
-            last ? sparse_sweep(yr, b, U, 8, v, w, 1) : sparse_sweep(yr, b, U, 8, v, w, 0);
+            SPARSE_SWEEP(8);
         else if (m == 4)
-            last ? sparse_sweep(yr, b, U, 4, v, w, 1) : sparse_sweep(yr, b, U, 4, v, w, 0);
+            SPARSE_SWEEP(4);
         else
-            last ? sparse_sweep(yr, b, U, 1, v, w, 1) : sparse_sweep(yr, b, U, 1, v, w, 0);
+            SPARSE_SWEEP(1);
+#undef SPARSE_SWEEP
         b = yr;
     }
 }
@@ -1279,35 +1283,25 @@ RECNN__CLONES static void k_masked_scatter(const recnn__csr *pos, const int64_t 
     }
 }
 
-/* The fused end of a gathered weight row (recnn__grad_fuse): g += decay w,
- * out[0] = sum w^2, out[1] = sum g^2.  The row sums run in float vector
- * lanes (a fixed order on a given machine; they feed the reported penalty
- * and the norm check, not the gradient), the rows are added in double. */
-RECNN__CLONES static void k_row_epilogue(float *restrict g, const float *restrict w, int64_t n,
-                                         float decay, double out[2])
+/* The fused end of a gathered weight row (recnn__grad_fuse) without an L2
+ * term: out[0] = 0, out[1] = sum g^2 (with decay > 0 the last sweep of
+ * k_gather does it, gather_sweep).  The row sums run in float vector lanes
+ * (a fixed order on a given machine; they feed the reported penalty and
+ * the norm check, not the gradient), the rows are added in double. */
+RECNN__CLONES static void k_row_sumsq(const float *restrict g, int64_t n, double out[2])
 {
-    float sw = 0, sg = 0;
-    if (decay > 0.0f) {
-#pragma omp simd reduction(+ : sw, sg)
-        for (int64_t i = 0; i < n; i++) {
-            float gi = g[i] + decay * w[i];
-            g[i] = gi;
-            sw += w[i] * w[i];
-            sg += gi * gi;
-        }
-    } else {
+    float sg = 0;
 #pragma omp simd reduction(+ : sg)
-        for (int64_t i = 0; i < n; i++)
-            sg += g[i] * g[i];
-    }
-    out[0] = sw;
+    for (int64_t i = 0; i < n; i++)
+        sg += g[i] * g[i];
+    out[0] = 0;
     out[1] = sg;
 }
 
 /* One sweep of k_gather over m = 8, 4 or 1 rows: d (+)= their scaled sum
- * (init: d = the sum, without reading d); with w, also the row's epilogue
- * (k_row_epilogue with decay > 0: d += decay w, out = {sum w^2, sum d^2}),
- * in the same loop and with the same reductions */
+ * (init: d = the sum, without reading d); with w, also the row's fused
+ * end with an L2 term (recnn__grad_fuse): d += decay w, out = {sum w^2,
+ * sum d^2}, the row sums as k_row_sumsq's */
 #define GSUM(m, init, q, g, d, u)                                                          \
     ((m) == 8   ? ((init) ? SUM4(q, g, 0, u) : (d)[u] + SUM4(q, g, 0, u)) + SUM4(q, g, 4, u) \
      : (m) == 4 ? ((init) ? SUM4(q, g, 0, u) : (d)[u] + SUM4(q, g, 0, u))                  \
@@ -1343,8 +1337,8 @@ static inline __attribute__((always_inline)) void gather_sweep(float *restrict d
  * kernels above); with init, d = that sum (no zeroing pass first); with
  * csum, *csum = the sum of the c_t in entry order (a masked bias entry's
  * gradient, from the coefficients already loaded); with epi (a column
- * with entries), the fused end of the row, k_row_epilogue(d, w, decay),
- * folded into the last sweep when decay > 0.
+ * with entries), the fused end of the row into epi: in the last sweep
+ * when decay > 0, else k_row_sumsq.
  * (Column slices sized for L2 were tried: slower here, the hardware
  * prefetcher already streams the 2 KiB rows.) */
 RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G, int64_t ldg,
@@ -1369,23 +1363,21 @@ RECNN__CLONES static void k_gather(float *restrict d, int64_t D, const float *G,
         }
         t += m;
         const float *wl = t == end ? wf : NULL;
+        /* m and init as constants: one specialised loop each */
+#define GATHER_SWEEP(M, I)                                                                  \
+    (wl ? gather_sweep(d, D, M, I, q, g, wl, decay, epi)                                   \
+        : gather_sweep(d, D, M, I, q, g, NULL, 0.0f, NULL))
         if (m == 8)
-            init ? (wl ? gather_sweep(d, D, 8, 1, q, g, wl, decay, epi)
-                       : gather_sweep(d, D, 8, 1, q, g, NULL, 0.0f, NULL))
-                 : (wl ? gather_sweep(d, D, 8, 0, q, g, wl, decay, epi)
-                       : gather_sweep(d, D, 8, 0, q, g, NULL, 0.0f, NULL));
+            init ? GATHER_SWEEP(8, 1) : GATHER_SWEEP(8, 0);
         else if (m == 4)
-            init ? (wl ? gather_sweep(d, D, 4, 1, q, g, wl, decay, epi)
-                       : gather_sweep(d, D, 4, 1, q, g, NULL, 0.0f, NULL))
-                 : (wl ? gather_sweep(d, D, 4, 0, q, g, wl, decay, epi)
-                       : gather_sweep(d, D, 4, 0, q, g, NULL, 0.0f, NULL));
+            init ? GATHER_SWEEP(4, 1) : GATHER_SWEEP(4, 0);
         else
-            wl ? gather_sweep(d, D, 1, 0, q, g, wl, decay, epi)
-               : gather_sweep(d, D, 1, 0, q, g, NULL, 0.0f, NULL);
+            GATHER_SWEEP(1, 0);
+#undef GATHER_SWEEP
         init = 0;
     }
     if (epi && !wf)
-        k_row_epilogue(d, w, D, decay, epi);
+        k_row_sumsq(d, D, epi);
     if (csum)
         *csum = cs;
 }
