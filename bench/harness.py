@@ -255,6 +255,28 @@ def run_record(name, argv, threads, r):
 LOAD_AT_START = None
 
 
+def probe_xcore(bdir, env):
+    """Core placement right now: the probe's remote / own read time of a
+    2 MiB buffer (~1: the two cores share an L3; ~3: different dies).
+    None when the probe is not built or fails."""
+    exe = os.path.join(bdir, "probe_xcore")
+    if not os.access(exe, os.X_OK):
+        return None
+    r = run([exe], env, 60)
+    objs, _ = parse_lines(r["stdout"])
+    for o in objs:
+        if o.get("probe") == "xcore" and finite(o.get("ratio")):
+            return round(float(o["ratio"]), 2)
+    return None
+
+
+def placement(x):
+    """The probe readings around one run as the report shows them."""
+    if not x or any(v is None for v in x):
+        return None
+    return "far" if max(x) >= 1.8 else "near"
+
+
 def main():
     global LOAD_AT_START
     try:
@@ -343,8 +365,11 @@ def main():
         for t in tlist:
             argv = [exe] + cargs(name, t)
             log("%s at %d threads ..." % (name, t))
+            x0 = probe_xcore(bdir, env) if t >= 2 else None
             r = run(argv, cenv(t), timeout)
             rec = run_record(name, [os.path.relpath(exe, REPO)] + argv[1:], t, r)
+            if t >= 2:
+                rec["xcore"] = [x0, probe_xcore(bdir, env)]
             rec["env"] = " ".join("%s=%s" % kv for kv in sorted(cenv(t).items()) if kv[0] in CENV)
             res["runs"].append(rec)
             log("%s at %d threads: %s in %.1fs" % (name, t, rec["status"], r["seconds"]))
@@ -411,8 +436,11 @@ def main():
                     if pname.startswith("autorec") and os.path.exists(split):
                         argv += ["--split", split]
                     log("peer %s --threads %d ..." % (pname, t))
+                    x0 = probe_xcore(bdir, env) if t >= 2 else None
                     r = run(argv, penv, timeout)
                     rec = run_record(pname, argv, t, r)
+                    if t >= 2:
+                        rec["xcore"] = [x0, probe_xcore(bdir, env)]
                     rec["peer"] = pname
                     peers["runs"].append(rec)
                     log("peer %s --threads %d: %s in %.1fs" % (pname, t, rec["status"], r["seconds"]))
@@ -429,6 +457,8 @@ def main():
                                        for x in r["argv"][1:])
                 f["peer_name"] = r["peer"]
                 f["same_run"] = True
+                if f["threads"] >= 2 and r.get("xcore"):
+                    f["xcore"] = r["xcore"]
                 f["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
                 peer_figs[fkey(f)] = f
     peers["skips"] = [dict(o, threads=r["threads"]) for r in peers["runs"] for o in r["lines"] if "skip" in o]
@@ -481,6 +511,8 @@ def main():
                     # a figure printed by several runs (e.g. a 1-thread line
                     # also printed by the 2-thread run): the first one counts
                     if fkey(f) not in bykey:
+                        if f["threads"] >= 2 and r.get("xcore"):
+                            f["xcore"] = r["xcore"]
                         bykey[fkey(f)] = f
                         figs.append(f)
         for f in figs:
@@ -492,7 +524,7 @@ def main():
                              "same_run": p.get("same_run", True), "date": p.get("date"),
                              "torch_threads": p["context"].get("torch_threads"),
                              "blas_threads": p["context"].get("blas_threads"),
-                             "epochs": p["context"].get("epochs")}
+                             "epochs": p["context"].get("epochs"), "xcore": p.get("xcore")}
                 f["ratio"] = f["value"] / p["value"]
                 f["advantage"] = (p["value"] / f["value"]) if lb else (f["value"] / p["value"])
             else:

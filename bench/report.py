@@ -40,6 +40,20 @@ def cell(s):
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def placement_text(f):
+    """Where the two cores sat during our run and the peer's (probe_xcore:
+    remote / own read time before and after each run)."""
+    if f.get("threads", 1) < 2:
+        return "–"
+
+    def one(x):
+        if not x or any(v is None for v in x):
+            return "?"
+        return ("far (%.1f×)" % max(x)) if max(x) >= 1.8 else "near"
+    peer = f.get("peer") or {}
+    return "%s / %s" % (one(f.get("xcore")), one(peer.get("xcore")))
+
+
 def table(head, rows):
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -167,9 +181,17 @@ def main():
                  fmt(f["value"]), fmt(f["peer"]["value"]) + (
                      "" if f["peer"].get("same_run", True) else " (earlier run, %s)" % f["peer"].get("date")),
                  "torch %s + BLAS %s" % (f["peer"].get("torch_threads"), f["peer"].get("blas_threads")),
-                 fmt(f.get("ratio")), advantage_text(f)] for b, f in paired]
+                 placement_text(f), fmt(f.get("ratio")), advantage_text(f)] for b, f in paired]
         o.append(table(["bench", "model", "data", "variant", "metric", "threads", "librecnn",
-                        "PyTorch", "peer threads", "ratio (ours/peer)", "librecnn is"], rows))
+                        "PyTorch", "peer threads", "cores (ours / peer)", "ratio (ours/peer)",
+                        "librecnn is"], rows))
+        o.append("*cores*: where the machine's two cores sat during each multi-thread run,\n"
+                 "from `bench/probe_xcore` run before and after it (time to read 2 MiB that\n"
+                 "the other core just wrote, over the same read of its own data): *near* (~1×,\n"
+                 "one L3) or *far* (~3×, different dies). This virtual machine's two vCPUs move\n"
+                 "between the two every few seconds to minutes; librecnn's sparse passes share\n"
+                 "rows between the cores and run up to ~1.6× slower when they are far, the\n"
+                 "peers' dense GEMMs barely notice (PERFORMANCE.md §2). `?` = not probed.\n")
     else:
         o.append("No paired figures yet: the C model benchmarks that print figures with the\n"
                  "peers' keys (model, data, variant, metric; see PERFORMANCE.md) have not landed.\n"
