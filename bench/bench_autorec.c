@@ -41,49 +41,6 @@ static void fail(const char *what, int st)
     exit(1);
 }
 
-/* The split, for the PyTorch peer to train on the same ratings:
- * "user item rating train|valid|test" lines (external ids) in the temp
- * directory (derived from the data: never under the source tree). */
-static void split_path(uint64_t seed, char *buf, size_t n)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(buf, n, "%s/recnn-bench-split-ml100k-seed%llu.txt", tmp && *tmp ? tmp : "/tmp",
-             (unsigned long long)seed);
-}
-
-static void write_part(FILE *f, const recnn_dataset *d, const char *part)
-{
-    const int32_t *u, *i;
-    const float *v;
-    const int64_t *tm;
-    if (recnn_dataset_triplets(d, &u, &i, &v, &tm))
-        return;
-    for (int64_t k = 0; k < recnn_dataset_n_ratings(d); k++) {
-        int64_t uid = 0, iid = 0;
-        recnn_dataset_user_id(d, u[k], &uid);
-        recnn_dataset_item_id(d, i[k], &iid);
-        fprintf(f, "%lld %lld %g %s\n", (long long)uid, (long long)iid, (double)v[k], part);
-    }
-}
-
-static void write_split(uint64_t seed, const recnn_dataset *train, const recnn_dataset *valid,
-                        const recnn_dataset *test)
-{
-    char path[512], tmp[560];
-    split_path(seed, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return;
-    write_part(f, train, "train");
-    write_part(f, valid, "valid");
-    write_part(f, test, "test");
-    if (fclose(f) == 0)
-        rename(tmp, path);
-    else
-        remove(tmp);
-}
-
 static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epochs)
 {
     recnn_dataset *d = NULL;
@@ -102,7 +59,7 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
     recnn_dataset *train, *valid, *test;
     if ((st = recnn_split_random(d, &so, &train, &valid, &test)))
         fail("split", st);
-    write_split(seed, train, valid, test);
+    bench_write_split(seed, train, valid, test);
     /* rprop: the peer's protocol (100 epochs, the best validation epoch)
      * over five initialisations (seeds seed .. seed+4, as the peer's
      * --inits 5): one initialisation's RMSE moves by ~0.003 with the

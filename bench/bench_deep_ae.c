@@ -69,6 +69,8 @@ static void run(const recnn_dataset *d, const char *data, const char *kind,
     recnn_dataset *train, *valid, *test;
     if (recnn_split_random(d, &so, &train, &valid, &test))
         fail("split");
+    if (!strcmp(data, "ml-100k")) /* the peer trains on this very split */
+        bench_write_split(seed, train, valid, test);
     recnn_model *m;
     char set[512];
     snprintf(set, sizeof set, "%s seed=%llu", settings, (unsigned long long)seed);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "recnn.h"
 
@@ -109,6 +110,51 @@ static inline int bench_opts_arg(bench_opts *o, int argc, char **argv, int *a)
     else
         return 0;
     return 1;
+}
+
+/* The split, for the PyTorch peer to train on the same ratings:
+ * "user item rating train|valid|test" lines (external ids) in the temp
+ * directory (derived from the data: never under the source tree).  The
+ * ML-100K benchmarks split with the same options and seed, so they write
+ * the same file; the harness gives it to the matching peers (--split). */
+static inline void bench_split_path(uint64_t seed, char *buf, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(buf, n, "%s/recnn-bench-split-ml100k-seed%llu.txt", tmp && *tmp ? tmp : "/tmp",
+             (unsigned long long)seed);
+}
+
+static inline void bench_write_part(FILE *f, const recnn_dataset *d, const char *part)
+{
+    const int32_t *u, *i;
+    const float *v;
+    const int64_t *tm;
+    if (recnn_dataset_triplets(d, &u, &i, &v, &tm))
+        return;
+    for (int64_t k = 0; k < recnn_dataset_n_ratings(d); k++) {
+        int64_t uid = 0, iid = 0;
+        recnn_dataset_user_id(d, u[k], &uid);
+        recnn_dataset_item_id(d, i[k], &iid);
+        fprintf(f, "%lld %lld %g %s\n", (long long)uid, (long long)iid, (double)v[k], part);
+    }
+}
+
+static inline void bench_write_split(uint64_t seed, const recnn_dataset *train, const recnn_dataset *valid,
+                        const recnn_dataset *test)
+{
+    char path[512], tmp[560];
+    bench_split_path(seed, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    bench_write_part(f, train, "train");
+    bench_write_part(f, valid, "valid");
+    bench_write_part(f, test, "test");
+    if (fclose(f) == 0)
+        rename(tmp, path);
+    else
+        remove(tmp);
 }
 
 #endif

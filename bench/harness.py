@@ -430,10 +430,12 @@ def main():
                 for t in tlist:
                     argv = [PY, os.path.join("bench", "peers", pargs[0])] + pargs[1:] + \
                         ["--threads", str(t), "--seed", str(a.seed), "--data", data_dir]
-                    # AutoRec: the very split bench_autorec trained on
+                    # AutoRec, deep AE: the very split bench_autorec and
+                    # bench_deep_ae trained on (the same file: same options
+                    # and seed)
                     split = os.path.join(os.environ.get("TMPDIR") or "/tmp",
                                          "recnn-bench-split-ml100k-seed%d.txt" % a.seed)
-                    if pname.startswith("autorec") and os.path.exists(split):
+                    if (pname.startswith("autorec") or pname == "deep_ae") and os.path.exists(split):
                         argv += ["--split", split]
                     log("peer %s --threads %d ..." % (pname, t))
                     x0 = probe_xcore(bdir, env) if t >= 2 else None

@@ -10,10 +10,11 @@ optional dropout on the code (--dropout, default 0).  Xavier-uniform
 weights, zero biases.  Loss: masked MSE = sum over observed entries of the
 batch of (x - out)^2 / number of observed entries (DeepRecommender's
 MSEloss).  Momentum SGD lr 0.005, momentum 0.9, mini-batches of 32 users.
-Protocol: the autorec peer's ML-100K random 90/10 split with 10 % of train
-as validation; prediction of (u, i) = output i for input x_u (clipped to
-[1, 5]; unseen users/items predict 3); test RMSE at the best validation
-epoch.
+Protocol: ML-100K random 90/10 split with 10 % of train as validation
+(with --split FILE: bench_deep_ae's split, so both train on the same
+ratings; the harness passes it); prediction of (u, i) = output i for
+input x_u (clipped to [1, 5]; unseen users/items predict 3); test RMSE at
+the best validation epoch.
 Threads: budget 1 -> torch 1 + OpenBLAS 1; budget 2 -> torch 1 +
 OpenBLAS 2 (the work is 32-row GEMMs in OpenBLAS; measured, see
 docs/PERFORMANCE.md).
