@@ -139,8 +139,8 @@ static inline void bench_write_part(FILE *f, const recnn_dataset *d, const char 
     }
 }
 
-static inline void bench_write_split(uint64_t seed, const recnn_dataset *train, const recnn_dataset *valid,
-                        const recnn_dataset *test)
+static inline void bench_write_split(uint64_t seed, const recnn_dataset *train,
+                                     const recnn_dataset *valid, const recnn_dataset *test)
 {
     char path[512], tmp[560];
     bench_split_path(seed, path, sizeof path);

@@ -270,11 +270,12 @@ def probe_xcore(bdir, env):
     return None
 
 
-def placement(x):
-    """The probe readings around one run as the report shows them."""
-    if not x or any(v is None for v in x):
-        return None
-    return "far" if max(x) >= 1.8 else "near"
+def run_placed(argv, env, timeout, threads, bdir, probe_env):
+    """run(), with probe_xcore's readings before and after it when the run
+    uses two threads or more (rec["xcore"]; None otherwise)."""
+    x0 = probe_xcore(bdir, probe_env) if threads >= 2 else None
+    r = run(argv, env, timeout)
+    return r, ([x0, probe_xcore(bdir, probe_env)] if threads >= 2 else None)
 
 
 def main():
@@ -365,11 +366,10 @@ def main():
         for t in tlist:
             argv = [exe] + cargs(name, t)
             log("%s at %d threads ..." % (name, t))
-            x0 = probe_xcore(bdir, env) if t >= 2 else None
-            r = run(argv, cenv(t), timeout)
+            r, xcore = run_placed(argv, cenv(t), timeout, t, bdir, env)
             rec = run_record(name, [os.path.relpath(exe, REPO)] + argv[1:], t, r)
-            if t >= 2:
-                rec["xcore"] = [x0, probe_xcore(bdir, env)]
+            if xcore:
+                rec["xcore"] = xcore
             rec["env"] = " ".join("%s=%s" % kv for kv in sorted(cenv(t).items()) if kv[0] in CENV)
             res["runs"].append(rec)
             log("%s at %d threads: %s in %.1fs" % (name, t, rec["status"], r["seconds"]))
@@ -438,11 +438,10 @@ def main():
                     if (pname.startswith("autorec") or pname == "deep_ae") and os.path.exists(split):
                         argv += ["--split", split]
                     log("peer %s --threads %d ..." % (pname, t))
-                    x0 = probe_xcore(bdir, env) if t >= 2 else None
-                    r = run(argv, penv, timeout)
+                    r, xcore = run_placed(argv, penv, timeout, t, bdir, env)
                     rec = run_record(pname, argv, t, r)
-                    if t >= 2:
-                        rec["xcore"] = [x0, probe_xcore(bdir, env)]
+                    if xcore:
+                        rec["xcore"] = xcore
                     rec["peer"] = pname
                     peers["runs"].append(rec)
                     log("peer %s --threads %d: %s in %.1fs" % (pname, t, rec["status"], r["seconds"]))
