@@ -525,6 +525,7 @@ def main():
                              "same_run": p.get("same_run", True), "date": p.get("date"),
                              "torch_threads": p["context"].get("torch_threads"),
                              "blas_threads": p["context"].get("blas_threads"),
+                             "blas_core": p["context"].get("blas_core"),
                              "epochs": p["context"].get("epochs"), "xcore": p.get("xcore")}
                 f["ratio"] = f["value"] / p["value"]
                 f["advantage"] = (p["value"] / f["value"]) if lb else (f["value"] / p["value"])

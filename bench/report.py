@@ -54,6 +54,13 @@ def placement_text(f):
     return "%s / %s" % (one(f.get("xcore")), one(peer.get("xcore")))
 
 
+def peer_config(c):
+    """A peer's thread split and OpenBLAS kernel set, e.g. "torch 1 + BLAS 2, Haswell"."""
+    core = c.get("blas_core")
+    return "torch %s + BLAS %s%s" % (c.get("torch_threads"), c.get("blas_threads"),
+                                     ", " + core if core and core != "auto" else "")
+
+
 def table(head, rows):
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -180,7 +187,7 @@ def main():
         rows = [[b, f["model"], f["data"], f["variant"] or "–", f["metric"], f["threads"],
                  fmt(f["value"]), fmt(f["peer"]["value"]) + (
                      "" if f["peer"].get("same_run", True) else " (earlier run, %s)" % f["peer"].get("date")),
-                 "torch %s + BLAS %s" % (f["peer"].get("torch_threads"), f["peer"].get("blas_threads")),
+                 peer_config(f["peer"]),
                  placement_text(f), fmt(f.get("ratio")), advantage_text(f)] for b, f in paired]
         o.append(table(["bench", "model", "data", "variant", "metric", "threads", "librecnn",
                         "PyTorch", "peer threads", "cores (ours / peer)", "ratio (ours/peer)",
@@ -380,7 +387,7 @@ def main():
                 any_f = next(iter(g.values()))
                 ctx = any_f.get("context", {})
                 rows.append([k[0], k[1], k[2] or "–", k[3],
-                             "torch %s + BLAS %s" % (ctx.get("torch_threads"), ctx.get("blas_threads")),
+                             peer_config(ctx),
                              ctx.get("epochs", "–")] + [fmt(g[m]["value"]) if m in g else "–" for m in mets])
             o.append(table(["model", "data", "variant", "threads", "thread split", "epochs"] + mets, rows))
             o.append("Commands: " + "; ".join(sorted({"`/usr/bin/python3 %s`" % f["source"].split(" --data")[0]
@@ -394,13 +401,18 @@ def main():
     else:
         o.append("The peers have not run.\n")
     if sweep:
-        o.append("\n### Peer thread split (budget %s threads, %s)\n" % (sweep.get("budget"), sweep.get("date")))
-        o.append("Median epoch seconds under each split of the budget between torch's pool and\n"
-                 "OpenBLAS's (`bench/peers/thread_sweep.py`); each peer uses its fastest.\n")
-        cfgs = ["torch1+blas1", "torch1+blas2", "torch2+blas1", "torch2+blas2"]
-        rows = [[n] + [fmt(v.get(c)) for c in cfgs] + [sweep.get("fastest", {}).get(n, "?")]
-                for n, v in sorted(sweep.get("epoch_seconds", {}).items())]
-        o.append(table(["peer"] + cfgs + ["fastest"], rows))
+        o.append("\n### Peer configuration (%s)\n" % sweep.get("date"))
+        o.append("Median epoch seconds under each split of the thread budget between torch's\n"
+                 "pool and OpenBLAS's, with the kernels OpenBLAS detects and with its AVX2\n"
+                 "\"Haswell\" kernels (`bench/peers/thread_sweep.py`); each peer uses its\n"
+                 "fastest.\n")
+        for b, v in sorted(sweep.get("budgets", {}).items()):
+            times = v.get("epoch_seconds", {})
+            cfgs = sorted({c for t in times.values() for c in t})
+            rows = [[n] + [fmt(t.get(c)) for c in cfgs] + [v.get("fastest", {}).get(n, "?")]
+                    for n, t in sorted(times.items())]
+            o.append("Budget %s thread%s:\n" % (b, "" if b == "1" else "s"))
+            o.append(table(["peer"] + cfgs + ["fastest"], rows))
 
     # ---- scale --------------------------------------------------------------
     o.append("## Scale (`make bench-scale`)\n")

@@ -22,7 +22,8 @@ the median epoch over all of them and the mean of each other figure.
 Threads (measured on this machine, 2 cores, see docs/PERFORMANCE.md):
 budget 1 -> torch 1 + OpenBLAS 1; budget 2 -> torch 1 + OpenBLAS 2 (the
 GEMMs dominate and run in OpenBLAS; a second torch thread only adds a
-second spinning pool).
+second spinning pool); OpenBLAS's AVX2 "Haswell" kernels except for Adam
+at budget 1 (FASTEST, from thread_sweep.py).
 """
 import os
 import sys
@@ -31,7 +32,10 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
-FASTEST = {1: (1, 1), 2: (1, 2)}
+# thread_sweep.py, 2026-11-25: full-batch RProp's three large GEMMs run
+# faster on OpenBLAS's AVX2 kernels; Adam's 64-row ones only at budget 2
+FASTEST = {"rprop": {1: (1, 1, "Haswell"), 2: (1, 2, "Haswell")},
+           "adam": {1: (1, 1, "auto"), 2: (1, 2, "Haswell")}}
 
 
 def extra(p):
@@ -46,7 +50,7 @@ def extra(p):
 
 
 def main():
-    a = common.parse_args(__doc__.splitlines()[0], FASTEST, extra, default_epochs=200)
+    a = common.parse_args(__doc__.splitlines()[0], lambda a: FASTEST[a.optim], extra, default_epochs=200)
     torch = common.import_torch(a)
     import numpy as np
     sp = common.rating_split(a, "autorec")

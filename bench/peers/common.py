@@ -6,6 +6,8 @@ Run with Debian's /usr/bin/python3 (python3-torch 1.13, CPU).  Every peer:
   --torch-threads T  override: torch.set_num_threads(T)
   --blas-threads B   override: OpenBLAS threads (OPENBLAS_NUM_THREADS, set
                      before torch is imported, so OpenBLAS reads it at load)
+  --blas-core C      override: OpenBLAS's kernel set, "auto" (the one it
+                     detects) or a name for OPENBLAS_CORETYPE ("Haswell")
   --epochs E --seed S --data DIR (default ${RECNN_DATA_DIR:-../shared/datasets}
                      relative to the repository root)
   --split FILE       optional: use this split instead of drawing one
@@ -15,9 +17,11 @@ Run with Debian's /usr/bin/python3 (python3-torch 1.13, CPU).  Every peer:
 
 Threading: torch (ATen, OpenMP) and OpenBLAS (pthreads in Debian) are two
 separate pools.  With a budget of N threads each peer uses the split of N
-between the two that was fastest on this machine (measured, see
-docs/PERFORMANCE.md); the choice is printed in every JSON line as
-"torch_threads" and "blas_threads".
+between the two, and the OpenBLAS kernel set, that were fastest on this
+machine (measured by thread_sweep.py, see docs/PERFORMANCE.md); the choice
+is printed in every JSON line as "torch_threads", "blas_threads" and
+"blas_core".  (On this Zen 4 OpenBLAS 0.3.21 detects "Cooperlake" and
+runs AVX-512 kernels; its AVX2 "Haswell" kernels are faster here.)
 
 stdout carries only JSON lines; progress goes to stderr.
 """
@@ -33,12 +37,15 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 
 
 def parse_args(description, fastest, extra=None, default_epochs=20):
-    """fastest: {budget: (torch_threads, blas_threads)}; budgets not listed
-    use (1, N) if N > 1 else (1, 1)."""
+    """fastest: {budget: (torch_threads, blas_threads[, blas_core])}, or a
+    function of the parsed arguments returning one (a script whose
+    variants differ); budgets not listed use (1, N) and the detected
+    kernels."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--threads", type=int, default=int(os.environ.get("RECNN_THREADS", "1")))
     p.add_argument("--torch-threads", type=int, default=0)
     p.add_argument("--blas-threads", type=int, default=0)
+    p.add_argument("--blas-core", default=None)
     p.add_argument("--epochs", type=int, default=default_epochs)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--data", default=None)
@@ -46,7 +53,14 @@ def parse_args(description, fastest, extra=None, default_epochs=20):
     if extra:
         extra(p)
     a = p.parse_args()
-    tt, bt = fastest.get(a.threads, (1, a.threads))
+    if callable(fastest):
+        fastest = fastest(a)
+    best = fastest.get(a.threads, (1, a.threads))
+    tt, bt = best[0], best[1]
+    core = best[2] if len(best) > 2 else "auto"
+    if a.blas_core:
+        core = a.blas_core
+    a.blas_core = core
     if a.torch_threads > 0:
         tt = a.torch_threads
     if a.blas_threads > 0:
@@ -58,9 +72,14 @@ def parse_args(description, fastest, extra=None, default_epochs=20):
 
 
 def import_torch(a):
-    """Sets the thread split, then imports torch (OpenBLAS reads
-    OPENBLAS_NUM_THREADS when the library is loaded)."""
+    """Sets the thread split and the kernel set, then imports torch
+    (OpenBLAS reads OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE when the
+    library is loaded)."""
     os.environ["OPENBLAS_NUM_THREADS"] = str(a.blas_threads)
+    if a.blas_core == "auto":
+        os.environ.pop("OPENBLAS_CORETYPE", None)
+    else:
+        os.environ["OPENBLAS_CORETYPE"] = a.blas_core
     os.environ["OMP_NUM_THREADS"] = str(a.torch_threads)
     import torch
     torch.set_num_threads(a.torch_threads)
@@ -84,7 +103,7 @@ def log(*args):
 def base_line(a, model, data, variant=""):
     return {"peer": "pytorch", "bench": "peer_" + model, "model": model, "data": data,
             "variant": variant, "threads": a.threads, "torch_threads": a.torch_threads,
-            "blas_threads": a.blas_threads, "seed": a.seed}
+            "blas_threads": a.blas_threads, "blas_core": a.blas_core, "seed": a.seed}
 
 
 def skip(a, model, data, why):

@@ -15,9 +15,9 @@ Protocol: ML-100K random 90/10 split with 10 % of train as validation
 ratings; the harness passes it); prediction of (u, i) = output i for
 input x_u (clipped to [1, 5]; unseen users/items predict 3); test RMSE at
 the best validation epoch.
-Threads: budget 1 -> torch 1 + OpenBLAS 1; budget 2 -> torch 1 +
-OpenBLAS 2 (the work is 32-row GEMMs in OpenBLAS; measured, see
-docs/PERFORMANCE.md).
+Threads: budget 1 -> torch 1 + OpenBLAS 1 (its "Haswell" kernels);
+budget 2 -> torch 1 + OpenBLAS 2 (the work is 32-row GEMMs in OpenBLAS;
+measured by thread_sweep.py, see docs/PERFORMANCE.md).
 """
 import os
 import sys
@@ -26,7 +26,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
-FASTEST = {1: (1, 1), 2: (1, 2)}
+FASTEST = {1: (1, 1, "Haswell"), 2: (1, 2, "auto")}  # thread_sweep.py, 2026-11-25
 
 
 def extra(p):

@@ -34,11 +34,13 @@ Speed figures: epoch_seconds (median epoch, wall), ratings_per_second,
 ratings_per_second_per_core (divided by the torch threads), and
 epoch_cpu_seconds / ratings_per_cpu_second (process CPU time of the
 median epoch: on a machine others load, the stable figure).
-Threads: budget 1 and 2 -> torch 1 + OpenBLAS 1.  No GEMM here (the work
-is small ATen gather/scatter kernels); a second torch thread was 10x
-slower on this shared 2-core machine (thread_sweep.py, ML-100K epoch:
-torch1 0.18 s, torch2 1.8 s under load), because ATen's OpenMP team
-spins and waits on a core another process holds.
+Threads: one torch thread at both budgets (FASTEST, from thread_sweep.py).
+No GEMM here (the work is small ATen gather/scatter kernels): the
+OpenBLAS threads and kernels do not matter (the sweep's 2-thread choice,
+OpenBLAS 2 with its "Haswell" kernels, won by 3 %, within noise); a second
+torch thread was 10x slower when the machine was loaded (ML-100K epoch:
+torch1 0.18 s, torch2 1.8 s), because ATen's OpenMP team spins and waits
+on a core another process holds, and ~5 % slower on a quiet machine.
 """
 import os
 import sys
@@ -48,7 +50,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
-FASTEST = {1: (1, 1), 2: (1, 1)}
+FASTEST = {1: (1, 1, "auto"), 2: (1, 2, "Haswell")}  # thread_sweep.py, 2026-11-25
 
 
 def extra(p):

@@ -32,7 +32,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
-FASTEST = {1: (1, 1), 2: (1, 1)}
+FASTEST = {1: (1, 1, "Haswell"), 2: (1, 1, "auto")}  # thread_sweep.py, 2026-11-25
 
 
 def extra(p):
