@@ -256,9 +256,11 @@ LOAD_AT_START = None
 
 
 def probe_xcore(bdir, env):
-    """Core placement right now: the probe's remote / own read time of a
-    2 MiB buffer (~1: the two cores share an L3; ~3: different dies).
-    None when the probe is not built or fails."""
+    """Core placement right now, from bench/probe_xcore: {"ratio": remote /
+    own read time of a 2 MiB buffer (~1: the two cores share an L3; ~3:
+    different dies), "shared": a multiply-add loop's time with the other
+    core running it too / alone (~1: two physical cores; ~2: both vCPUs on
+    one core)}.  None when the probe is not built or fails."""
     exe = os.path.join(bdir, "probe_xcore")
     if not os.access(exe, os.X_OK):
         return None
@@ -266,7 +268,8 @@ def probe_xcore(bdir, env):
     objs, _ = parse_lines(r["stdout"])
     for o in objs:
         if o.get("probe") == "xcore" and finite(o.get("ratio")):
-            return round(float(o["ratio"]), 2)
+            return {"ratio": round(float(o["ratio"]), 2),
+                    "shared": round(float(o["shared"]), 2) if finite(o.get("shared")) else None}
     return None
 
 

@@ -10,9 +10,17 @@
  * this probe around every multi-thread run and the report shows the
  * placement next to the figure.
  *
+ * It also times a register-only multiply-add loop on thread 1, alone and
+ * with thread 0 running the same loop: "shared" = together / alone is ~1
+ * on two physical cores and ~2 when the hypervisor has put both vCPUs on
+ * one core (SMT siblings or time-sliced), a third state of these machines
+ * in which two threads run at one core's speed and libgomp's spinning
+ * waits steal from the working thread.
+ *
  * Prints one JSON line: {"probe":"xcore","own_read_us":..,
- * "remote_read_us":..,"ratio":..}; ratio is null with fewer than two
- * cores.  Takes ~10 ms. */
+ * "remote_read_us":..,"ratio":..,"compute_alone_ms":..,
+ * "compute_together_ms":..,"shared":..}; ratio and shared are null with
+ * fewer than two cores.  Takes ~40 ms. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +28,26 @@
 
 #define N (1 << 19) /* floats: 2 MiB */
 #define REPS 15
+
+/* ~5 ms of multiply-adds in eight independent chains, registers only
+ * (the factors are read through volatile so the loop cannot be folded). */
+static double compute_ms(void)
+{
+    volatile float vm = 0.9999999f, vc = 1e-7f;
+    const float m = vm, c = vc;
+    float a[8];
+    for (int k = 0; k < 8; k++)
+        a[k] = 1.0f + 1e-3f * (float)k;
+    double t0 = omp_get_wtime();
+    for (long i = 0; i < 2000000; i++)
+        for (int k = 0; k < 8; k++)
+            a[k] = a[k] * m + c;
+    volatile float sink = 0;
+    for (int k = 0; k < 8; k++)
+        sink += a[k];
+    (void)sink;
+    return (omp_get_wtime() - t0) * 1e3;
+}
 
 static int cmp(const void *a, const void *b)
 {
@@ -29,6 +57,20 @@ static int cmp(const void *a, const void *b)
 
 int main(void)
 {
+    /* the multiply-add loop alone first, before any OpenMP team exists (a
+     * waiting worker could spin on the same core), then on both threads */
+    double alone[3], together[3] = {0};
+    for (int r = 0; r < 3; r++)
+        alone[r] = compute_ms();
+#pragma omp parallel num_threads(2)
+    {
+        for (int r = 0; r < 3; r++) {
+#pragma omp barrier
+            double t = compute_ms();
+            if (omp_get_thread_num() == 0)
+                together[r] = t;
+        }
+    }
     float *x = malloc(N * sizeof *x);
     if (!x) {
         printf("{\"probe\":\"xcore\",\"error\":\"out of memory\"}\n");
@@ -64,14 +106,19 @@ int main(void)
     (void)sink;
     free(x);
     if (team != 2) {
-        printf("{\"probe\":\"xcore\",\"ratio\":null,\"note\":\"fewer than two cores\"}\n");
+        printf("{\"probe\":\"xcore\",\"ratio\":null,\"shared\":null,"
+               "\"note\":\"fewer than two cores\"}\n");
         return 0;
     }
     qsort(own, REPS, sizeof *own, cmp);
     qsort(far, REPS, sizeof *far, cmp);
     const double a = own[REPS / 2], b = far[REPS / 2];
+    qsort(alone, 3, sizeof *alone, cmp);
+    qsort(together, 3, sizeof *together, cmp);
     printf("{\"probe\":\"xcore\",\"own_read_us\":%.1f,\"remote_read_us\":%.1f,"
-           "\"ratio\":%.2f}\n",
-           a * 1e6, b * 1e6, a > 0 ? b / a : 0.0);
+           "\"ratio\":%.2f,\"compute_alone_ms\":%.2f,\"compute_together_ms\":%.2f,"
+           "\"shared\":%.2f}\n",
+           a * 1e6, b * 1e6, a > 0 ? b / a : 0.0, alone[0], together[1],
+           alone[0] > 0 ? together[1] / alone[0] : 0.0);
     return 0;
 }

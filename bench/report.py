@@ -41,15 +41,23 @@ def cell(s):
 
 
 def placement_text(f):
-    """Where the two cores sat during our run and the peer's (probe_xcore:
-    remote / own read time before and after each run)."""
+    """Where the two cores sat during our run and the peer's (probe_xcore,
+    before and after each run): "one core" when the two vCPUs shared a
+    physical core (multiply-add loop >= 1.5x slower with both running),
+    else "far" when a line written by the other core took >= 1.8x as long
+    to read (different dies), else "near"."""
     if f.get("threads", 1) < 2:
         return "–"
 
     def one(x):
         if not x or any(v is None for v in x):
             return "?"
-        return ("far (%.1f×)" % max(x)) if max(x) >= 1.8 else "near"
+        # older result files hold the read ratio alone
+        rs = [v["ratio"] if isinstance(v, dict) else v for v in x]
+        ss = [v.get("shared") for v in x if isinstance(v, dict) and v.get("shared") is not None]
+        if ss and max(ss) >= 1.5:
+            return "one core (%.1f×)" % max(ss)
+        return ("far (%.1f×)" % max(rs)) if max(rs) >= 1.8 else "near"
     peer = f.get("peer") or {}
     return "%s / %s" % (one(f.get("xcore")), one(peer.get("xcore")))
 
@@ -192,12 +200,15 @@ def main():
         o.append(table(["bench", "model", "data", "variant", "metric", "threads", "librecnn",
                         "PyTorch", "peer threads", "cores (ours / peer)", "ratio (ours/peer)",
                         "librecnn is"], rows))
-        o.append("*cores*: where the machine's two cores sat during each multi-thread run,\n"
-                 "from `bench/probe_xcore` run before and after it (time to read 2 MiB that\n"
-                 "the other core just wrote, over the same read of its own data): *near* (~1×,\n"
-                 "one L3) or *far* (~3×, different dies). This virtual machine's two vCPUs move\n"
-                 "between the two every few seconds to minutes; librecnn's sparse passes share\n"
-                 "rows between the cores and run up to ~1.6× slower when they are far, the\n"
+        o.append("*cores*: where the machine's two vCPUs sat during each multi-thread run,\n"
+                 "from `bench/probe_xcore` run before and after it: *one core* when a\n"
+                 "multiply-add loop ran ≥1.5× slower with the other vCPU running it too (both\n"
+                 "on one physical core: two threads at one core's speed); else *far* when\n"
+                 "reading 2 MiB that the other core just wrote took ≥1.8× its own read\n"
+                 "(different dies), else *near*. The hypervisor moves the vCPUs every few\n"
+                 "seconds to minutes, and a state can come and go within one run, so a\n"
+                 "*near* run can still include slow phases. librecnn's sparse passes share\n"
+                 "rows between the cores and run up to ~1.6× slower when they are far; the\n"
                  "peers' dense GEMMs barely notice (PERFORMANCE.md §2). `?` = not probed.\n")
     else:
         o.append("No paired figures yet: the C model benchmarks that print figures with the\n"
