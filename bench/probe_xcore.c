@@ -10,12 +10,13 @@
  * this probe around every multi-thread run and the report shows the
  * placement next to the figure.
  *
- * It also times a register-only multiply-add loop on thread 1, alone and
- * with thread 0 running the same loop: "shared" = together / alone is ~1
- * on two physical cores and ~2 when the hypervisor has put both vCPUs on
- * one core (SMT siblings or time-sliced), a third state of these machines
- * in which two threads run at one core's speed and libgomp's spinning
- * waits steal from the working thread.
+ * It also times a register-only multiply-add loop on the main thread, alone
+ * (fastest of 3, before any OpenMP team exists) and while a second thread
+ * runs the same loop (median of 3): "shared" = together / alone is ~1 on
+ * two physical cores and ~2 when the hypervisor has put both vCPUs on one
+ * core (SMT siblings or time slices), a state of these machines in which
+ * two threads run at one core's speed and libgomp's spinning waits steal
+ * from the working thread.
  *
  * Prints one JSON line: {"probe":"xcore","own_read_us":..,
  * "remote_read_us":..,"ratio":..,"compute_alone_ms":..,
@@ -29,7 +30,7 @@
 #define N (1 << 19) /* floats: 2 MiB */
 #define REPS 15
 
-/* ~5 ms of multiply-adds in eight independent chains, registers only
+/* A few ms of multiply-adds in eight independent chains, registers only
  * (the factors are read through volatile so the loop cannot be folded). */
 static double compute_ms(void)
 {

@@ -32,7 +32,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
-# thread_sweep.py, 2026-11-25: full-batch RProp's three large GEMMs run
+# thread_sweep.py, 2026-11-25: full-batch RProp's five large GEMMs run
 # faster on OpenBLAS's AVX2 kernels; Adam's 64-row ones only at budget 2
 FASTEST = {"rprop": {1: (1, 1, "Haswell"), 2: (1, 2, "Haswell")},
            "adam": {1: (1, 1, "auto"), 2: (1, 2, "Haswell")}}
@@ -50,7 +50,8 @@ def extra(p):
 
 
 def main():
-    a = common.parse_args(__doc__.splitlines()[0], lambda a: FASTEST[a.optim], extra, default_epochs=200)
+    a = common.parse_args(__doc__.splitlines()[0], lambda a: FASTEST[a.optim], extra,
+                          default_epochs=200)
     torch = common.import_torch(a)
     import numpy as np
     sp = common.rating_split(a, "autorec")
