@@ -14,7 +14,12 @@
  * --scale: I-AutoRec k = 500 on synthetic Netflix-size data (480,189 users
  * x 17,770 items, 100M ratings): seconds per full-batch epoch and peak RSS.
  *
- *   bench_autorec [--threads N] [--seed S] [--scale] [--epochs N] */
+ *   bench_autorec [--threads N] [--seed S] [--scale] [--epochs N]
+ *                 [--variant V [--inits N]]
+ * --epochs sets the epochs of the variants without a fixed protocol
+ * (adam, u-rprop; default 150) and of a variant chosen with --variant,
+ * which runs that variant alone (the harness's alternated timing pairs:
+ * `--variant rprop --epochs 30 --inits 1`). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +46,10 @@ static void fail(const char *what, int st)
     exit(1);
 }
 
-static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epochs)
+/* only: one variant (NULL: all); its epochs and inits when > 0.  Returns
+ * 1 when `only` names no variant. */
+static int run_ml100k(const char *path, int threads, uint64_t seed, int max_epochs,
+                       const char *only, int only_epochs, int only_inits)
 {
     recnn_dataset *d = NULL;
     int st = recnn_dataset_load(&d, path, RECNN_FORMAT_AUTO, NULL);
@@ -49,7 +57,7 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
         printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
                "\"skip\":\"ml-100k not found at %s\"}\n",
                path);
-        return;
+        return 0;
     }
     recnn_split_options so;
     recnn_split_options_init(&so);
@@ -73,12 +81,19 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
                  "patience=5", 0, 1},
         {"u-rprop", "variant=user hidden=500 l2=100 optimizer=rprop patience=20", 0, 1},
     };
+    int ran = 0;
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        if (only && strcmp(only, runs[r].variant) != 0)
+            continue;
+        ran++;
         trace *all = calloc(1, sizeof *all); /* every initialisation's epochs */
         double rmse = 0, rmse2 = 0, vsum = 0, best = 0, fit_s = 0;
-        int epochs = runs[r].epochs > 0 ? runs[r].epochs : max_epochs;
+        int epochs = only && only_epochs > 0 ? only_epochs
+                     : runs[r].epochs > 0    ? runs[r].epochs
+                                             : max_epochs;
+        const int inits = only && only_inits > 0 ? only_inits : runs[r].inits;
         uint32_t crc = 0;
-        for (int init = 0; init < runs[r].inits; init++) {
+        for (int init = 0; init < inits; init++) {
             recnn_model *m = NULL;
             char set[512];
             snprintf(set, sizeof set, "%s seed=%llu epochs=%d", runs[r].settings,
@@ -117,7 +132,7 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
             free(t);
             recnn_model_free(m);
         }
-        const double k = runs[r].inits;
+        const double k = inits;
         const double sd = k > 1 ? sqrt(fmax(0.0, (rmse2 - rmse * rmse / k) / (k - 1))) : 0.0;
         printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
                "\"variant\":\"%s\",\"epoch_seconds\":%.6f,\"rmse\":%.6f,\"valid_rmse\":%.6f,"
@@ -128,17 +143,20 @@ static void run_ml100k(const char *path, int threads, uint64_t seed, int max_epo
                "lambda=100 in sum sq. err + lambda/2 |W|^2\"}\n",
                runs[r].variant, median_of(all->secs, all->n), rmse / k, vsum / k, sd, fit_s / k,
                best / k,
-               epochs, runs[r].inits, threads, (unsigned long long)seed);
+               epochs, inits, threads, (unsigned long long)seed);
         printf("{\"bench\":\"bench_autorec\",\"model\":\"autorec\",\"data\":\"ml-100k\","
                "\"variant\":\"%s\",\"checksum\":\"%08x\"}\n",
                runs[r].variant, crc);
         fflush(stdout);
         free(all);
     }
+    if (!ran)
+        fprintf(stderr, "bench_autorec: no variant \"%s\" (rprop, adam, u-rprop)\n", only);
     recnn_dataset_free(train);
     recnn_dataset_free(valid);
     recnn_dataset_free(test);
     recnn_dataset_free(d);
+    return !ran;
 }
 
 static void run_scale(int threads, uint64_t seed, int epochs)
@@ -191,7 +209,8 @@ static void run_scale(int threads, uint64_t seed, int epochs)
 
 int main(int argc, char **argv)
 {
-    int epochs = 0;
+    int epochs = 0, inits = 0;
+    const char *only = NULL;
     bench_opts o;
     bench_opts_env(&o);
     for (int a = 1; a < argc; a++) {
@@ -199,6 +218,10 @@ int main(int argc, char **argv)
             continue;
         if (!strcmp(argv[a], "--epochs") && a + 1 < argc)
             epochs = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--variant") && a + 1 < argc)
+            only = argv[++a];
+        else if (!strcmp(argv[a], "--inits") && a + 1 < argc)
+            inits = atoi(argv[++a]);
     }
     int threads = o.threads, scale = o.scale;
     uint64_t seed = o.seed;
@@ -212,6 +235,5 @@ int main(int argc, char **argv)
     const char *dir = getenv("RECNN_DATA_DIR");
     char path[1024];
     snprintf(path, sizeof path, "%s/ml-100k/u.data", dir && *dir ? dir : "../shared/datasets");
-    run_ml100k(path, threads, seed, epochs > 0 ? epochs : 150);
-    return 0;
+    return run_ml100k(path, threads, seed, epochs > 0 ? epochs : 150, only, epochs, inits);
 }

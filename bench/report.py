@@ -215,6 +215,41 @@ def main():
                  "peers' keys (model, data, variant, metric; see PERFORMANCE.md) have not landed.\n"
                  "The peers' own figures are listed below.\n")
 
+    # ---- alternated timing pairs --------------------------------------------
+    pairs = files.get("pairs.json")
+    if pairs and pairs.get("pairs"):
+        o.append("## Alternated pairs (the speed targets)\n")
+        o.append("The target ratios measured again: our benchmark and the peer run back to\n"
+                 "back, %s rounds per thread count, each round's first side alternating, so\n"
+                 "that both sides of every ratio see the same state of the machine (commit %s,\n"
+                 "%s). *speed-up*: the peer's time / ours, per round.\n" % (
+                     pairs.get("rounds"), pairs.get("commit"), pairs.get("date")))
+        rows = []
+        for p in pairs["pairs"]:
+            ours = sorted(v for v in p.get("ours", []) if finite(v))
+            peer = sorted(v for v in p.get("peer", []) if finite(v))
+            adv = p.get("advantage") or []
+
+            def span(v):
+                return "%s (%s–%s)" % (fmt(v[len(v) // 2]), fmt(v[0]), fmt(v[-1])) if v else "–"
+            per = []
+            for i, (ov, pv) in enumerate(zip(p.get("ours", []), p.get("peer", []))):
+                x = (p.get("xcore") or [None] * (i + 1))[i] if p.get("xcore") else None
+                where = placement_text({"threads": p["threads"], "xcore": x}).split(" / ")[0]
+                per.append(("%.2f" % (pv / ov) if ov and pv else "failed") +
+                           ("" if where == "–" else " " + where))
+            rows.append([p["name"], p["metric"], p["threads"], len(adv),
+                         span(ours), span(peer),
+                         ("%.2f× (%.2f–%.2f)" % (p["advantage_median"], adv[0], adv[-1]))
+                         if adv else "–",
+                         "; ".join(per) + ("" if not p.get("failures") else
+                                           " (" + "; ".join(p["failures"]) + ")")])
+        o.append(table(["pair", "metric", "threads", "rounds", "librecnn median (min–max)",
+                        "PyTorch median (min–max)", "speed-up median (min–max)",
+                        "each round in order: speed-up, cores"], rows))
+        o.append("*cores*: the placement probe before and after each round (see above),\n"
+                 "the slower reading of the two.\n")
+
     # ---- thread scaling -----------------------------------------------------
     o.append("## Thread scaling\n")
     rows = []
