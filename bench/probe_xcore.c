@@ -5,23 +5,24 @@
  * caches, so b / a is ~1 when the two cores share an L3 and ~3 when they
  * sit on different dies or sockets.  On this project's virtual machines
  * the hypervisor moves the two vCPUs between those placements every few
- * seconds to minutes, and the sparse multi-thread passes run ~1.6x slower
- * in the far one (docs/PERFORMANCE.md section 2), so the bench harness runs
+ * seconds, and the library's 2-thread passes run ~1.6x (full batch) to
+ * ~3.5x (mini-batch Adam) slower in the far one (docs/PERFORMANCE.md
+ * section 2), so the bench harness runs
  * this probe around every multi-thread run and the report shows the
  * placement next to the figure.
  *
  * It also times a register-only multiply-add loop on the main thread, alone
  * (fastest of 3, before any OpenMP team exists) and while a second thread
  * runs the same loop (median of 3): "shared" = together / alone is ~1 on
- * two physical cores and ~2 when the hypervisor has put both vCPUs on one
- * core (SMT siblings or time slices), a state of these machines in which
- * two threads run at one core's speed and libgomp's spinning waits steal
- * from the working thread.
+ * two physical cores and up to ~2 when the hypervisor has put both vCPUs
+ * on one core (SMT siblings, or time slices of one: 1.8-2.05 with both
+ * threads pinned to one vCPU), where compute-bound threads share one
+ * core's pipes.
  *
  * Prints one JSON line: {"probe":"xcore","own_read_us":..,
  * "remote_read_us":..,"ratio":..,"compute_alone_ms":..,
  * "compute_together_ms":..,"shared":..}; ratio and shared are null with
- * fewer than two cores.  Takes ~40 ms. */
+ * fewer than two cores.  Takes ~110 ms. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,22 +31,41 @@
 #define N (1 << 19) /* floats: 2 MiB */
 #define REPS 15
 
-/* A few ms of multiply-adds in eight independent chains, registers only
- * (the factors are read through volatile so the loop cannot be folded). */
+/* A few ms of multiply-adds in 12 independent SSE vectors, registers
+ * only (the factors are read through volatile so the loop cannot be
+ * folded): 24 operations in flight against a 6-cycle multiply-then-add
+ * latency keep the core's multiply and add pipes busy, and a loop that
+ * saturates them is what slows down when an SMT sibling runs it too.
+ * (The first version had two vectors: latency-bound, it ran at full speed
+ * on SMT siblings and saw only time-sliced vCPUs.) */
+typedef float v4f __attribute__((vector_size(16))); /* SSE / NEON width, any target */
+
 static double compute_ms(void)
 {
     volatile float vm = 0.9999999f, vc = 1e-7f;
-    const float m = vm, c = vc;
-    float a[8];
-    for (int k = 0; k < 8; k++)
-        a[k] = 1.0f + 1e-3f * (float)k;
+    const v4f m = {vm, vm, vm, vm}, c = {vc, vc, vc, vc};
+    v4f a[12];
+    for (int k = 0; k < 12; k++)
+        a[k] = (v4f){1.0f, 1.0f, 1.0f, 1.0f} + 0.01f * (float)k;
+    v4f a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
+    v4f a6 = a[6], a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11];
     double t0 = omp_get_wtime();
-    for (long i = 0; i < 2000000; i++)
-        for (int k = 0; k < 8; k++)
-            a[k] = a[k] * m + c;
-    volatile float sink = 0;
-    for (int k = 0; k < 8; k++)
-        sink += a[k];
+    for (long i = 0; i < 8000000; i++) { /* ~15 ms: longer than a time slice */
+        a0 = a0 * m + c;
+        a1 = a1 * m + c;
+        a2 = a2 * m + c;
+        a3 = a3 * m + c;
+        a4 = a4 * m + c;
+        a5 = a5 * m + c;
+        a6 = a6 * m + c;
+        a7 = a7 * m + c;
+        a8 = a8 * m + c;
+        a9 = a9 * m + c;
+        a10 = a10 * m + c;
+        a11 = a11 * m + c;
+    }
+    v4f s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
+    volatile float sink = s[0] + s[1] + s[2] + s[3];
     (void)sink;
     return (omp_get_wtime() - t0) * 1e3;
 }

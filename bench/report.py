@@ -42,10 +42,10 @@ def cell(s):
 
 def placement_text(f):
     """Where the two cores sat during our run and the peer's (probe_xcore,
-    before and after each run): "one core" when the two vCPUs shared a
-    physical core (multiply-add loop >= 1.5x slower with both running),
-    else "far" when a line written by the other core took >= 1.8x as long
-    to read (different dies), else "near"."""
+    before and after each run): "far" when a line written by the other
+    core took >= 1.8x as long to read (different dies), else "near"; plus
+    "shared core" when a multiply-add loop ran >= 1.5x slower with both
+    vCPUs running it (SMT siblings or time slices)."""
     if f.get("threads", 1) < 2:
         return "–"
 
@@ -55,9 +55,10 @@ def placement_text(f):
         # older result files hold the read ratio alone
         rs = [v["ratio"] if isinstance(v, dict) else v for v in x]
         ss = [v.get("shared") for v in x if isinstance(v, dict) and v.get("shared") is not None]
+        where = ("far (%.1f×)" % max(rs)) if max(rs) >= 1.8 else "near"
         if ss and max(ss) >= 1.5:
-            return "one core (%.1f×)" % max(ss)
-        return ("far (%.1f×)" % max(rs)) if max(rs) >= 1.8 else "near"
+            where += ", shared core (%.1f×)" % max(ss)
+        return where
     peer = f.get("peer") or {}
     return "%s / %s" % (one(f.get("xcore")), one(peer.get("xcore")))
 
@@ -201,15 +202,16 @@ def main():
                         "PyTorch", "peer threads", "cores (ours / peer)", "ratio (ours/peer)",
                         "librecnn is"], rows))
         o.append("*cores*: where the machine's two vCPUs sat during each multi-thread run,\n"
-                 "from `bench/probe_xcore` run before and after it: *one core* when a\n"
-                 "multiply-add loop ran ≥1.5× slower with the other vCPU running it too (both\n"
-                 "on one physical core: two threads at one core's speed); else *far* when\n"
-                 "reading 2 MiB that the other core just wrote took ≥1.8× its own read\n"
-                 "(different dies), else *near*. The hypervisor moves the vCPUs every few\n"
-                 "seconds to minutes, and a state can come and go within one run, so a\n"
-                 "*near* run can still include slow phases. librecnn's sparse passes share\n"
-                 "rows between the cores and run up to ~1.6× slower when they are far; the\n"
-                 "peers' dense GEMMs barely notice (PERFORMANCE.md §2). `?` = not probed.\n")
+                 "from `bench/probe_xcore` run before and after it: *far* when reading 2 MiB\n"
+                 "that the other core just wrote took ≥1.8× its own read (different dies),\n"
+                 "else *near*; *shared core* when a multiply-add loop ran ≥1.5× slower with\n"
+                 "the other vCPU running it too (SMT siblings or time slices: compute-bound\n"
+                 "work such as the peers' GEMMs loses up to half its second thread). The\n"
+                 "hypervisor moves the vCPUs every few seconds, and a phase can come and go\n"
+                 "within one run, so a *near* run can still include slow phases. librecnn's\n"
+                 "2-thread passes share rows between the cores and run ~1.6× (full-batch\n"
+                 "AutoRec) to ~3.5× (mini-batch Adam) slower in the far phases; the peers'\n"
+                 "dense GEMMs barely notice (PERFORMANCE.md §2). `?` = not probed.\n")
     else:
         o.append("No paired figures yet: the C model benchmarks that print figures with the\n"
                  "peers' keys (model, data, variant, metric; see PERFORMANCE.md) have not landed.\n"
