@@ -232,11 +232,15 @@ def main():
             peer = sorted(v for v in p.get("peer", []) if finite(v))
             adv = p.get("advantage") or []
 
-            def span(v):
-                return "%s (%s–%s)" % (fmt(v[len(v) // 2]), fmt(v[0]), fmt(v[-1])) if v else "–"
+            def span(v):  # v sorted
+                if not v:
+                    return "–"
+                mid = v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
+                return "%s (%s–%s)" % (fmt(mid), fmt(v[0]), fmt(v[-1]))
             per = []
+            xs = p.get("xcore") or []
             for i, (ov, pv) in enumerate(zip(p.get("ours", []), p.get("peer", []))):
-                x = (p.get("xcore") or [None] * (i + 1))[i] if p.get("xcore") else None
+                x = xs[i] if i < len(xs) else None
                 where = placement_text({"threads": p["threads"], "xcore": x}).split(" / ")[0]
                 per.append(("%.2f" % (pv / ov) if ov and pv else "failed") +
                            ("" if where == "–" else " " + where))
