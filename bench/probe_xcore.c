@@ -47,24 +47,15 @@ static double compute_ms(void)
     v4f a[12];
     for (int k = 0; k < 12; k++)
         a[k] = (v4f){1.0f, 1.0f, 1.0f, 1.0f} + 0.01f * (float)k;
-    v4f a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
-    v4f a6 = a[6], a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11];
     double t0 = omp_get_wtime();
     for (long i = 0; i < 8000000; i++) { /* ~15 ms: longer than a time slice */
-        a0 = a0 * m + c;
-        a1 = a1 * m + c;
-        a2 = a2 * m + c;
-        a3 = a3 * m + c;
-        a4 = a4 * m + c;
-        a5 = a5 * m + c;
-        a6 = a6 * m + c;
-        a7 = a7 * m + c;
-        a8 = a8 * m + c;
-        a9 = a9 * m + c;
-        a10 = a10 * m + c;
-        a11 = a11 * m + c;
+#pragma GCC unroll 12 /* fully: the 12 vectors stay in registers */
+        for (int k = 0; k < 12; k++)
+            a[k] = a[k] * m + c;
     }
-    v4f s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
+    v4f s = a[0];
+    for (int k = 1; k < 12; k++)
+        s += a[k];
     volatile float sink = s[0] + s[1] + s[2] + s[3];
     (void)sink;
     return (omp_get_wtime() - t0) * 1e3;
