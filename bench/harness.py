@@ -18,7 +18,7 @@ JSON line is kept; figures are paired with the peer's by (model, data,
 variant, metric, threads).  Then the PAIRS (the speed targets) run again
 as alternated timing pairs, ours and the peer back to back, PAIR_ROUNDS
 times per thread count (bench/results/pairs.json; --only pairs runs just
-those).  A missing, failing or timed-out program is
+those, --only NAME one pair and the peer of that name).  A missing, failing or timed-out program is
 recorded as such in its result file, never dropped.
 """
 import argparse
@@ -67,11 +67,20 @@ PEERS = [
 # every ratio see the same state of this shared machine.  A single run of
 # each, minutes apart, does not: the sparse passes slow down with the
 # other tenants' L3 traffic, which the compute-bound peers barely feel.
-# (name, our bench and arguments, peer script and arguments, figure key)
+# (name, our bench and arguments, its extra environment, peer script and
+# arguments, figure key): the ratio targets of the model issues (each
+# >= 10x), on the main pass's protocols with fewer epochs where an epoch
+# is long.
 PAIRS = [
     ("autorec-rprop", ["bench_autorec", "--variant", "rprop", "--epochs", "30", "--inits", "1"],
-     ["autorec.py", "--optim", "rprop", "--epochs", "30", "--inits", "1"],
+     {}, ["autorec.py", "--optim", "rprop", "--epochs", "30", "--inits", "1"],
      ("autorec", "ml-100k", "rprop", "epoch_seconds")),
+    ("mf-ml100k", ["bench_mf", "peer"], {},
+     ["mf.py", "--dataset", "ml-100k", "--epochs", "50"],
+     ("mf", "ml-100k", "sgd", "epoch_seconds")),
+    ("neumf", ["bench_ncf"], {"RECNN_BENCH_EPOCHS": "5", "RECNN_BENCH_QUICK": "1"},
+     ["neumf.py", "--epochs", "5"],
+     ("neumf", "ml-100k", "", "epoch_seconds")),
 ]
 PAIR_ROUNDS = 7
 
@@ -476,12 +485,15 @@ def main():
         pairs_out = {"bench": "pairs", "rounds": PAIR_ROUNDS, "pairs": []}
         split = os.path.join(os.environ.get("TMPDIR") or "/tmp",
                              "recnn-bench-split-ml100k-seed%d.txt" % a.seed)
-        for pname, ours, theirs, key in PAIRS:
+        for pname, ours, ours_env, theirs, key in PAIRS:
+            if only is not None and "pairs" not in only and pname not in only:
+                continue
             for t in tlist:
                 rec = {"name": pname, "model": key[0], "data": key[1], "variant": key[2],
                        "metric": key[3], "threads": t, "ours": [], "peer": [], "xcore": [],
                        "ours_argv": [os.path.join(a.build, "bench", ours[0])] + ours[1:] +
                        cargs(ours[0], t),
+                       "ours_env": ours_env,
                        "peer_argv": [PY, os.path.join("bench", "peers", theirs[0])] +
                        theirs[1:] + ["--threads", str(t), "--seed", str(a.seed),
                                      "--data", data_dir]}
@@ -497,11 +509,13 @@ def main():
                             rec["peer_argv"] += ["--split", split]
                         argv = [os.path.join(REPO, rec["ours_argv"][0])] + rec["ours_argv"][1:] \
                             if side == "ours" else rec["peer_argv"]
-                        r = run(argv, cenv(t) if side == "ours" else env, timeout)
+                        r = run(argv, dict(cenv(t), **ours_env) if side == "ours" else env,
+                                timeout)
                         objs, _ = parse_lines(r["stdout"])
-                        v = next((o.get(key[3]) for o in objs
-                                  if o.get("model") == key[0] and o.get("variant") == key[2]
-                                  and finite(o.get(key[3]))), None)
+                        # long or wide lines alike (figures_of)
+                        v = next((f["value"] for o in objs for f in figures_of(o, t)
+                                  if (f["model"], f["data"], f["variant"], f["metric"]) == key),
+                                 None)
                         got[side] = float(v) if r["status"] == "ok" and v is not None else None
                         if got[side] is None:
                             rec.setdefault("failures", []).append(
