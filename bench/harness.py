@@ -85,6 +85,17 @@ PAIRS = [
 PAIR_ROUNDS = 7
 
 
+def split_args(pname, seed):
+    """["--split", FILE] for the peers that train on our benchmark's own
+    split (AutoRec, deep AE: bench_write_split's file, the same options and
+    seed), once a benchmark has written it; [] for the others."""
+    path = os.path.join(os.environ.get("TMPDIR") or "/tmp",
+                        "recnn-bench-split-ml100k-seed%d.txt" % seed)
+    if (pname.startswith("autorec") or pname == "deep_ae") and os.path.exists(path):
+        return ["--split", path]
+    return []
+
+
 def lower_is_better(metric):
     m = metric.lower()
     return (m.endswith("seconds") or m.endswith("_mib") or m.endswith("loss")
@@ -458,14 +469,8 @@ def main():
                     continue
                 for t in tlist:
                     argv = [PY, os.path.join("bench", "peers", pargs[0])] + pargs[1:] + \
-                        ["--threads", str(t), "--seed", str(a.seed), "--data", data_dir]
-                    # AutoRec, deep AE: the very split bench_autorec and
-                    # bench_deep_ae trained on (the same file: same options
-                    # and seed)
-                    split = os.path.join(os.environ.get("TMPDIR") or "/tmp",
-                                         "recnn-bench-split-ml100k-seed%d.txt" % a.seed)
-                    if (pname.startswith("autorec") or pname == "deep_ae") and os.path.exists(split):
-                        argv += ["--split", split]
+                        ["--threads", str(t), "--seed", str(a.seed), "--data", data_dir] + \
+                        split_args(pname, a.seed)
                     log("peer %s --threads %d ..." % (pname, t))
                     r, xcore = run_placed(argv, penv, timeout, t, bdir, env)
                     rec = run_record(pname, argv, t, r)
@@ -483,8 +488,6 @@ def main():
     if tinfo is not None and not a.scale and (only is None or "pairs" in only or
                                               any(p[0] in only for p in PAIRS)):
         pairs_out = {"bench": "pairs", "rounds": PAIR_ROUNDS, "pairs": []}
-        split = os.path.join(os.environ.get("TMPDIR") or "/tmp",
-                             "recnn-bench-split-ml100k-seed%d.txt" % a.seed)
         for pname, ours, ours_env, theirs, key in PAIRS:
             if only is not None and "pairs" not in only and pname not in only:
                 continue
@@ -503,10 +506,10 @@ def main():
                     got = {}
                     order = ("ours", "peer") if i % 2 == 0 else ("peer", "ours")
                     for side in order:
-                        # the split our bench writes (AutoRec's peer trains on it)
-                        if side == "peer" and "--split" not in rec["peer_argv"] and \
-                                os.path.exists(split):
-                            rec["peer_argv"] += ["--split", split]
+                        # the peer's split as in the main pass (our bench of
+                        # the first round may have just written it)
+                        if side == "peer" and "--split" not in rec["peer_argv"]:
+                            rec["peer_argv"] += split_args(pname, a.seed)
                         argv = [os.path.join(REPO, rec["ours_argv"][0])] + rec["ours_argv"][1:] \
                             if side == "ours" else rec["peer_argv"]
                         r = run(argv, dict(cenv(t), **ours_env) if side == "ours" else env,

@@ -40,27 +40,29 @@ def cell(s):
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def placement(x):
+    """Where the two cores sat, from probe_xcore's readings x (before and
+    after a run): "far" when a line written by the other core took >= 1.8x
+    as long to read (different dies), else "near"; plus "shared core" when
+    a multiply-add loop ran >= 1.5x slower with both vCPUs running it (SMT
+    siblings or time slices); "?" when not probed."""
+    if not x or any(v is None for v in x):
+        return "?"
+    # older result files hold the read ratio alone
+    rs = [v["ratio"] if isinstance(v, dict) else v for v in x]
+    ss = [v.get("shared") for v in x if isinstance(v, dict) and v.get("shared") is not None]
+    where = ("far (%.1f×)" % max(rs)) if max(rs) >= 1.8 else "near"
+    if ss and max(ss) >= 1.5:
+        where += ", shared core (%.1f×)" % max(ss)
+    return where
+
+
 def placement_text(f):
-    """Where the two cores sat during our run and the peer's (probe_xcore,
-    before and after each run): "far" when a line written by the other
-    core took >= 1.8x as long to read (different dies), else "near"; plus
-    "shared core" when a multiply-add loop ran >= 1.5x slower with both
-    vCPUs running it (SMT siblings or time slices)."""
+    """placement() of our run and of the peer's, for a multi-thread figure."""
     if f.get("threads", 1) < 2:
         return "–"
-
-    def one(x):
-        if not x or any(v is None for v in x):
-            return "?"
-        # older result files hold the read ratio alone
-        rs = [v["ratio"] if isinstance(v, dict) else v for v in x]
-        ss = [v.get("shared") for v in x if isinstance(v, dict) and v.get("shared") is not None]
-        where = ("far (%.1f×)" % max(rs)) if max(rs) >= 1.8 else "near"
-        if ss and max(ss) >= 1.5:
-            where += ", shared core (%.1f×)" % max(ss)
-        return where
     peer = f.get("peer") or {}
-    return "%s / %s" % (one(f.get("xcore")), one(peer.get("xcore")))
+    return "%s / %s" % (placement(f.get("xcore")), placement(peer.get("xcore")))
 
 
 def peer_config(c):
@@ -240,10 +242,8 @@ def main():
             per = []
             xs = p.get("xcore") or []
             for i, (ov, pv) in enumerate(zip(p.get("ours", []), p.get("peer", []))):
-                x = xs[i] if i < len(xs) else None
-                where = placement_text({"threads": p["threads"], "xcore": x}).split(" / ")[0]
-                per.append(("%.2f" % (pv / ov) if ov and pv else "failed") +
-                           ("" if where == "–" else " " + where))
+                where = " " + placement(xs[i] if i < len(xs) else None) if p["threads"] >= 2 else ""
+                per.append(("%.2f" % (pv / ov) if ov and pv else "failed") + where)
             rows.append([p["name"], p["metric"], p["threads"], len(adv),
                          span(ours), span(peer),
                          ("%.2f× (%.2f–%.2f)" % (p["advantage_median"], adv[0], adv[-1]))
