@@ -538,6 +538,50 @@ START_TEST(test_eval_threshold_all_items)
 }
 END_TEST
 
+/* Gains <= 0 (a rating <= 0 on a shifted scale) stay out of the ideal
+ * list, so NDCG <= 1; and with nobody counted, coverage is NaN like the
+ * per-user means, not 0. */
+START_TEST(test_eval_nonpositive_gains_and_nobody)
+{
+    /* u0: train i0; test i1 (5) and i2 (-3).  u1 rates all four (train). */
+    const int64_t U[] = {0, 0, 0, 1, 1, 1, 1}, I[] = {0, 1, 2, 0, 1, 2, 3};
+    const float V[] = {1, 5, -3, 1, 1, 1, 1};
+    const uint8_t ktr[] = {1, 0, 0, 1, 1, 1, 1}, kte[] = {0, 1, 1, 0, 0, 0, 0};
+    recnn_dataset *all, *tr, *te;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&all, 7, U, I, V, NULL, -10, 10,
+                                               RECNN_DUP_ERROR),
+                     RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_subset(&tr, all, ktr), RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_subset(&te, all, kte), RECNN_OK);
+    /* u0's list @2: i1 (.9), i3 (.5): the best possible list */
+    const float S[] = {0, 0.9f, 0.1f, 0.5f, 0, 0, 0, 0};
+    const char *cfg[] = {"k=2 ndcg=rating", "k=2 ndcg=exp2", "k=3 ndcg=rating"};
+    /* @3 the list is i1, i3, i2: DCG 5 - 3/log2(4); IDCG 5 */
+    const double want[] = {1.0, 1.0, (5 - 3 / 2.0) / 5};
+    for (int c = 0; c < 3; c++) {
+        recnn_evaluator *e;
+        ck_assert_int_eq(recnn_evaluator_create(&e, tr, te), RECNN_OK);
+        ck_assert_int_eq(recnn_evaluator_configure(e, cfg[c]), RECNN_OK);
+        ck_assert_int_eq(recnn_evaluator_run_matrix(e, S, 2, 4), RECNN_OK);
+        ck_assert_int_eq(recnn_evaluator_n_counted(e), 1);
+        NEAR(val(e, RECNN_METRIC_NDCG, c < 2 ? 2 : 3), want[c], 1e-12);
+        recnn_evaluator_free(e);
+    }
+    recnn_evaluator *e;
+    ck_assert_int_eq(recnn_evaluator_create(&e, tr, te), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_configure(e, "k=2 threshold=6"), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_run_matrix(e, S, 2, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_n_counted(e), 0);
+    ck_assert(isnan(val(e, RECNN_METRIC_PRECISION, 2)));
+    ck_assert(isnan(val(e, RECNN_METRIC_COVERAGE, 2)));
+    ck_assert(isnan(val(e, RECNN_METRIC_GINI, 2)));
+    recnn_evaluator_free(e);
+    recnn_dataset_free(all);
+    recnn_dataset_free(tr);
+    recnn_dataset_free(te);
+}
+END_TEST
+
 START_TEST(test_eval_candidates)
 {
     recnn_dataset *train, *test;
@@ -1191,8 +1235,10 @@ START_TEST(test_naive_agreement)
                 for (int j = 0; j < L; j++)
                     expo[no[u].list[j]]++;
             }
-            int ncat = 0, cov = 0;
+            int ncat = 0, cov = 0, n_counted = 0;
             double tot = 0, mad = 0;
+            for (int u = 0; u < nu2; u++)
+                n_counted += no[u].counted != 0;
             for (int i = 0; i < ni2; i++) {
                 if (c.skip_unseen && popu[i] == 0)
                     continue;
@@ -1203,8 +1249,9 @@ START_TEST(test_naive_agreement)
                     if (!(c.skip_unseen && popu[j] == 0))
                         mad += fabs(expo[i] - expo[j]);
             }
-            NEAR(val(e, RECNN_METRIC_COVERAGE, c.ks[ki]), ncat ? (double)cov / ncat : NAN,
-                 1e-12);
+            /* nobody counted: no lists, NaN as for the per-user means */
+            NEAR(val(e, RECNN_METRIC_COVERAGE, c.ks[ki]),
+                 ncat && n_counted ? (double)cov / ncat : NAN, 1e-12);
             NEAR(val(e, RECNN_METRIC_GINI, c.ks[ki]), tot > 0 ? mad / (2.0 * ncat * tot) : NAN,
                  1e-9);
         }
@@ -1488,6 +1535,7 @@ static Suite *suite(void)
     tcase_add_test(e, test_eval_defaults);
     tcase_add_test(e, test_eval_threshold_all_items);
     tcase_add_test(e, test_eval_candidates);
+    tcase_add_test(e, test_eval_nonpositive_gains_and_nobody);
     tcase_add_test(e, test_eval_sources_and_errors);
     tcase_add_test(e, test_eval_settings);
     tcase_add_test(e, test_eval_model_source);

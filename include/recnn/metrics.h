@@ -47,7 +47,10 @@
  *                 g(j) = rel(j) * rating            (ndcg=rating),
  *                 g(j) = rel(j) * (2^rating - 1)    (ndcg=exp2);
  *                 IDCG@k = the DCG of the best possible list: the
- *                 min(|R|, k) largest gains of R in ranks 1, 2, ...
+ *                 min(|R|, k) largest gains of R in ranks 1, 2, ...,
+ *                 those > 0 only (a gain <= 0, from a rating <= 0 on a
+ *                 shifted scale, is worse than a non-relevant item's 0);
+ *                 NDCG@k = 0 when IDCG@k = 0.
  *   HR@k        = 1 if hits@k >= 1 else 0 (with one held-out positive and
  *                 N sampled negatives as candidates: the NCF paper's HR@K).
  *   MRR@k       = 1 / (rank of the first relevant item) if that rank <= k,

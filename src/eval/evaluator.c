@@ -915,8 +915,10 @@ static int reduce(recnn_evaluator *e, const evcfg *c)
             cat[ncat++] = cnt[i];
             covered += cnt[i] > 0;
         }
-        e->coverage[ki] = ncat ? (double)covered / (double)ncat : NAN;
-        e->gini[ki] = recnn__gini(cat, ncat);
+        /* no user counted: no lists, so nothing to measure (NaN like the
+         * per-user metrics), not a coverage of 0 */
+        e->coverage[ki] = ncat && n_counted ? (double)covered / (double)ncat : NAN;
+        e->gini[ki] = n_counted ? recnn__gini(cat, ncat) : NAN;
     }
     recnn__free(cnt);
     recnn__free(cat);

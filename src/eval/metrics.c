@@ -28,7 +28,10 @@ void recnn__rank_user(const recnn__rankcfg *c, int64_t n_list, const uint8_t *re
         int64_t ilim = k < n_rel ? k : n_rel;
         for (; ji < ilim; ji++) {
             double g = c->ndcg == RECNN__NDCG_BINARY || !ideal ? 1.0 : ideal[ji];
-            idcg += g / log2((double)(ji + 2));
+            /* the best list puts a non-relevant item (gain 0) before an
+             * item of negative gain (a rating below 0 on a shifted scale) */
+            if (g > 0)
+                idcg += g / log2((double)(ji + 2));
         }
         double p_den = c->precision == RECNN__PREC_LISTED ? (double)lim : (double)k;
         double p = p_den > 0 ? (double)hits / p_den : 0.0;
