@@ -587,6 +587,7 @@ START_TEST(test_tensors_restore)
         m2->global_mean = m->global_mean;
         m2->seen_ptr = m->seen_ptr;
         m2->seen_item = m->seen_item;
+        CHECK_OK(recnn__model_index_seen(m2));
         CHECK_OK(m2->vt->restore(m2, t, nt));
         m2->fitted = 1;
         size_t bytes = (size_t)fx.test->n_ratings * sizeof(float);

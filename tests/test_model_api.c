@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "data/dataset.h"
@@ -469,6 +470,62 @@ START_TEST(test_no_foldin_and_global_mean_default)
 }
 END_TEST
 
+/* An item with no training rating (here rated only in the test part) is
+ * in the index space but unseen: it gets the default prediction, in every
+ * prediction path and after a save and load, like an unseen user. */
+START_TEST(test_unseen_item_default)
+{
+    int64_t u[NR + 1], i[NR + 1];
+    float v[NR + 1];
+    memcpy(u, U, sizeof U);
+    memcpy(i, I, sizeof I);
+    memcpy(v, V, sizeof V);
+    u[NR] = 10, i[NR] = 104, v[NR] = 5; /* item 104: test only */
+    recnn_dataset *all = NULL, *train = NULL, *test = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&all, NR + 1, u, i, v, NULL, 1, 5, 0),
+                     RECNN_OK);
+    uint8_t ktr[NR + 1], kte[NR + 1];
+    const int32_t *ti = all->item;
+    int32_t i104 = recnn__idmap_find(all->items, 104);
+    ck_assert_int_ge(i104, 0);
+    for (size_t k = 0; k < NR + 1; k++)
+        kte[k] = ti[k] == i104, ktr[k] = !kte[k];
+    ck_assert_int_eq(recnn_dataset_subset(&train, all, ktr), RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_subset(&test, all, kte), RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_n_ratings(test), 1);
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_set_float(m, "default_rating", 2.5), RECNN_OK);
+    ck_assert_int_eq(recnn_model_fit(m, train, test), RECNN_OK);
+    float p = 0, known = 0, pd = 0;
+    ck_assert_int_eq(recnn_model_predict(m, 10, 104, &p), RECNN_OK);
+    ck_assert(p == 2.5f);
+    ck_assert_int_eq(recnn_model_predict(m, 10, 100, &known), RECNN_OK);
+    ck_assert(known == 4); /* a known pair is the model's own (a count) */
+    ck_assert_int_eq(recnn_model_predict_dataset(m, test, &pd), RECNN_OK);
+    ck_assert(pd == 2.5f);
+    /* the validation RMSE that early stopping reads: |2.5 - 5| */
+    ck_assert(fabs(recnn__valid_rmse(m, test) - 2.5) < 1e-12);
+    char dir[] = "/tmp/recnn_unseen_XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.recnn", dir);
+    ck_assert_int_eq(recnn_model_save(m, path), RECNN_OK);
+    recnn_model *l = NULL;
+    ck_assert_int_eq(recnn_model_load(&l, path), RECNN_OK);
+    p = 0;
+    ck_assert_int_eq(recnn_model_predict(l, 10, 104, &p), RECNN_OK);
+    ck_assert(p == 2.5f);
+    ck_assert_int_eq(recnn_model_predict(l, 10, 100, &known), RECNN_OK);
+    ck_assert(known == 4);
+    remove(path);
+    rmdir(dir);
+    recnn_model_free(l);
+    recnn_model_free(m);
+    recnn_dataset_free(all);
+    recnn_dataset_free(train);
+    recnn_dataset_free(test);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model_api");
@@ -484,6 +541,7 @@ int main(void)
     tcase_add_test(t, test_refit);
     tcase_add_test(t, test_valid_index_space);
     tcase_add_test(t, test_no_foldin_and_global_mean_default);
+    tcase_add_test(t, test_unseen_item_default);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

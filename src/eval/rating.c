@@ -158,20 +158,15 @@ RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_datas
                            "space (split train and test from one dataset)");
     int64_t n = test->n_ratings;
     float *p = recnn__alloc((size_t)(n ? n : 1), sizeof *p);
-    uint8_t *item_seen = recnn__calloc((size_t)(m->n_items ? m->n_items : 1), 1);
-    if (!p || !item_seen) {
-        recnn__free(p);
-        recnn__free(item_seen);
+    if (!p)
         return recnn__fail(RECNN_E_NOMEM, "rating metrics: out of memory");
-    }
-    st = n ? recnn_model_predict_dataset(m, test, p) : RECNN_OK;
+    /* the model's own predictions: predict_dataset would put the default
+     * in for unseen pairs, which RECNN_UNSEEN_MODEL must not do */
+    st = n ? m->vt->predict(m, n, test->user, test->item, p) : RECNN_OK;
     if (st) {
         recnn__free(p);
-        recnn__free(item_seen);
         return st;
     }
-    for (int64_t k = 0; k < m->seen_ptr[m->n_users]; k++)
-        item_seen[m->seen_item[k]] = 1;
     float def = isnan(o.default_rating) ? model_default(m) : o.default_rating;
     if (o.scale_min == 0 && o.scale_max == 0) {
         o.scale_min = m->scale_min;
@@ -182,8 +177,7 @@ RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_datas
     int64_t n_unseen = 0;
     for (int64_t k = 0; k < n; k++) {
         int32_t u = test->user[k], i = test->item[k];
-        bool unseen = u >= m->n_users || m->seen_ptr[u + 1] == m->seen_ptr[u] ||
-                      i >= m->n_items || !item_seen[i];
+        bool unseen = !recnn__model_known(m, u, i);
         float pred = p[k];
         if (unseen) {
             n_unseen++;
@@ -194,7 +188,6 @@ RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_datas
         }
         if (!isfinite(pred)) {
             recnn__free(p);
-            recnn__free(item_seen);
             return recnn__fail(RECNN_E_NUMERIC,
                                "rating metrics: the model predicted %g for rating %lld",
                                (double)pred, (long long)k);
@@ -202,6 +195,5 @@ RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_datas
         acc_add(&a, &o, clamp, pred, test->value[k]);
     }
     recnn__free(p);
-    recnn__free(item_seen);
     return write_out(&a, n_unseen, out);
 }

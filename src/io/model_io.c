@@ -914,7 +914,8 @@ static int load_from(reader *r, recnn_model **out)
         return st;
     if ((st = read_conf(r, m)) || (st = read_dims(r, m)) ||
         (st = read_idmap(r, TAG_UMAP, m->n_users, &m->users)) ||
-        (st = read_idmap(r, TAG_IMAP, m->n_items, &m->items)) || (st = read_seen(r, m)))
+        (st = read_idmap(r, TAG_IMAP, m->n_items, &m->items)) || (st = read_seen(r, m)) ||
+        (st = recnn__model_index_seen(m)))
         goto fail;
 
     L = calloc(RECNN__MAX_TENSORS, sizeof *L);

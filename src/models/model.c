@@ -391,6 +391,8 @@ static void reset_learned(recnn_model *m)
     m->own_seen_item = NULL;
     m->seen_ptr = NULL;
     m->seen_item = NULL;
+    free(m->item_seen);
+    m->item_seen = NULL;
     free(m->snapshot);
     m->snapshot = NULL;
     m->snapshot_bytes = 0;
@@ -451,12 +453,17 @@ RECNN_API int recnn_model_fit(recnn_model *m, const recnn_dataset *train,
     m->train = recnn__dataset_retain(train);
     m->seen_ptr = train->row_ptr;
     m->seen_item = train->item;
+    int st = recnn__model_index_seen(m);
+    if (st != RECNN_OK) {
+        reset_learned(m);
+        return st;
+    }
     m->best_metric = NAN;
     m->best_epoch = 0;
     m->bad_epochs = 0;
 
     m->fit_error = RECNN_OK;
-    int st = m->vt->fit(m, train, valid);
+    st = m->vt->fit(m, train, valid);
     if (st == RECNN_OK && m->fit_error != RECNN_OK)
         st = m->fit_error; /* detail already recorded */
     if (st == RECNN_OK)
@@ -645,6 +652,22 @@ static bool user_known(const recnn_model *m, int32_t u)
     return u >= 0 && u < m->n_users && m->seen_ptr[u + 1] > m->seen_ptr[u];
 }
 
+int recnn__model_index_seen(recnn_model *m)
+{
+    free(m->item_seen);
+    m->item_seen = calloc((size_t)(m->n_items ? m->n_items : 1), 1);
+    if (!m->item_seen)
+        return recnn__fail(RECNN_E_NOMEM, "out of memory");
+    for (int64_t k = 0; k < m->seen_ptr[m->n_users]; k++)
+        m->item_seen[m->seen_item[k]] = 1;
+    return RECNN_OK;
+}
+
+bool recnn__model_known(const recnn_model *m, int32_t u, int32_t i)
+{
+    return user_known(m, u) && i >= 0 && i < m->n_items && m->item_seen[i];
+}
+
 RECNN_API int recnn_model_predict_batch(const recnn_model *m, size_t n,
                                         const int64_t *users, const int64_t *items,
                                         float *out)
@@ -668,7 +691,7 @@ RECNN_API int recnn_model_predict_batch(const recnn_model *m, size_t n,
     for (size_t j = 0; j < n; j++) {
         int32_t uu = recnn__idmap_find(m->users, users[j]);
         int32_t ii = recnn__idmap_find(m->items, items[j]);
-        if (uu >= 0 && ii >= 0 && user_known(m, uu)) {
+        if (recnn__model_known(m, uu, ii)) {
             u[k] = uu;
             i[k] = ii;
             k++;
@@ -681,7 +704,7 @@ RECNN_API int recnn_model_predict_batch(const recnn_model *m, size_t n,
         for (size_t j = 0; j < n; j++) {
             int32_t uu = recnn__idmap_find(m->users, users[j]);
             int32_t ii = recnn__idmap_find(m->items, items[j]);
-            out[j] = (uu >= 0 && ii >= 0 && user_known(m, uu)) ? tmp[q++] : def;
+            out[j] = recnn__model_known(m, uu, ii) ? tmp[q++] : def;
         }
     }
     free(u);
@@ -729,7 +752,7 @@ RECNN_API int recnn_model_predict_dataset(const recnn_model *m, const recnn_data
         return st;
     float def = default_prediction(m);
     for (int64_t k = 0; k < d->n_ratings; k++)
-        if (!user_known(m, d->user[k]))
+        if (!recnn__model_known(m, d->user[k], d->item[k]))
             out[k] = def;
     return RECNN_OK;
 }
@@ -747,8 +770,9 @@ double recnn__valid_rmse(const recnn_model *m, const recnn_dataset *d)
         return NAN;
     }
     for (int64_t k = 0; k < d->n_ratings; k++) {
-        float v = user_known(m, d->user[k]) ? clampf(p[k], m->scale_min, m->scale_max)
-                                            : default_prediction(m);
+        float v = recnn__model_known(m, d->user[k], d->item[k])
+                      ? clampf(p[k], m->scale_min, m->scale_max)
+                      : default_prediction(m);
         double e = (double)v - d->value[k];
         se += e * e;
     }

@@ -100,6 +100,8 @@ struct recnn_model {
     const int32_t *seen_item;
     int64_t *own_seen_ptr;
     int32_t *own_seen_item;
+    uint8_t *item_seen;          /* n_items: 1 if the item has a training rating
+                                  * (recnn__model_index_seen; owned) */
 
     recnn_progress_fn progress;
     void *progress_data;
@@ -122,6 +124,12 @@ const recnn__model_vt *recnn__model_find(const char *kind);
  * or maps with identical ids in identical order (a model loaded from a
  * file scoring a dataset loaded again from its source). */
 bool recnn__model_same_space(const recnn_model *m, const recnn_dataset *d);
+
+/* Builds m->item_seen from the seen-items table (fit and load).  A pair
+ * is "known" when its user and its item each have a training rating;
+ * every other pair gets the default prediction. */
+int recnn__model_index_seen(recnn_model *m);
+bool recnn__model_known(const recnn_model *m, int32_t user, int32_t item);
 
 /* A model with default settings (used by create and by the file loader). */
 int recnn__model_new(const recnn__model_vt *vt, recnn_model **out);
