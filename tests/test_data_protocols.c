@@ -325,9 +325,12 @@ START_TEST(candidates_ncf)
                 ck_assert_int_eq(len, 0);
                 continue;
             }
-            int64_t avail = 300;
+            /* possible negatives: items with a training rating that u
+             * rated nowhere */
+            int64_t avail = 0;
             for (int64_t it2 = 0; it2 < 300; it2++)
-                avail -= recnn__dataset_find(d, (int32_t)u, (int32_t)it2) >= 0;
+                avail += recnn__dataset_find(d, (int32_t)u, (int32_t)it2) < 0 &&
+                         tr->col_ptr[it2 + 1] > tr->col_ptr[it2];
             ck_assert_int_eq(len, 1 + (avail < 99 ? avail : 99));
             const int32_t *pos;
             recnn_dataset_user_row(te, u, &pos, NULL, NULL);
@@ -337,8 +340,10 @@ START_TEST(candidates_ncf)
                 ck_assert(it[k] >= 0 && it[k] < 300);
                 ck_assert(!seen[it[k]]); /* distinct */
                 seen[it[k]] = 1;
-                if (k > off[u]) /* negatives are unrated anywhere */
+                if (k > off[u]) { /* negatives: unrated anywhere, seen in training */
                     ck_assert_int_lt(recnn__dataset_find(d, (int32_t)u, (int32_t)it[k]), 0);
+                    ck_assert_int_gt(tr->col_ptr[it[k] + 1], tr->col_ptr[it[k]]);
+                }
             }
         }
         free(seen);
@@ -354,17 +359,22 @@ START_TEST(candidates_ncf)
         recnn_candidates_free(c1);
         recnn_candidates_free(c);
     }
-    /* a user who rated nearly everything gets what exists */
-    int64_t users[6] = {1, 1, 1, 2, 2, 2}, items[6] = {1, 2, 3, 1, 2, 4};
-    float vals[6] = {1, 2, 3, 4, 5, 1};
-    int64_t times[6] = {1, 2, 3, 1, 2, 3};
+    /* a user who rated nearly everything gets what exists; an item rated
+     * only in the test part (3 and 5 here) is never a negative.  Test
+     * parts: user 1 item 3, user 2 item 5; training: 1 {1, 2}, 2 {1, 2, 4}. */
+    int64_t users[7] = {1, 1, 1, 2, 2, 2, 2}, items[7] = {1, 2, 3, 1, 2, 4, 5};
+    float vals[7] = {1, 2, 3, 4, 5, 1, 2};
+    int64_t times[7] = {1, 2, 3, 1, 2, 3, 4};
     recnn_dataset *small, *a, *b;
-    recnn_dataset_from_arrays(&small, 6, users, items, vals, times, 1, 5, 0);
+    recnn_dataset_from_arrays(&small, 7, users, items, vals, times, 1, 5, 0);
     recnn_split_leave_one_out(small, NULL, &a, &b);
     recnn_candidates *c;
     ck_assert_int_eq(recnn_candidates_sample(&c, a, b, 99, 1), RECNN_OK);
-    ck_assert_int_eq(recnn_candidates_offsets(c)[1], 2); /* 1 positive + item 4 */
+    ck_assert_int_eq(recnn_candidates_offsets(c)[1], 2); /* item 3 + item 4 */
+    ck_assert_int_eq(recnn_candidates_items(c)[0], 2);
     ck_assert_int_eq(recnn_candidates_items(c)[1], 3);
+    ck_assert_int_eq(recnn_candidates_offsets(c)[2], 3); /* item 5 alone */
+    ck_assert_int_eq(recnn_candidates_items(c)[2], 4);
     recnn_candidates_free(c);
     recnn_candidates_free(NULL);
     recnn_dataset_free(a);

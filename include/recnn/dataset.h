@@ -322,8 +322,12 @@ typedef struct recnn_candidates recnn_candidates;
 
 /* For each user with test ratings: its test items followed by
  * n_negatives items drawn uniformly without replacement from the items
- * the user rated in neither `train` nor `test` (fewer when not enough
- * exist).  Deterministic for a seed, whatever the thread count. */
+ * that have a rating in `train` and that the user rated in neither
+ * `train` nor `test` (fewer when not enough exist).  Items with no
+ * training rating are never drawn: no model has seen them, and the
+ * evaluator drops them from C(u) by default (skip_unseen=1), which would
+ * leave fewer than N negatives.  Deterministic for a seed, whatever the
+ * thread count. */
 RECNN_API int recnn_candidates_sample(recnn_candidates **out, const recnn_dataset *train,
                                       const recnn_dataset *test, int64_t n_negatives,
                                       uint64_t seed);

@@ -361,19 +361,28 @@ RECNN_API const int64_t *recnn_candidates_items(const recnn_candidates *c)
     return c ? c->items : NULL;
 }
 
-/* Items rated by u in a or b (union, counted once). */
-static int64_t rated_union(const recnn_dataset *a, const recnn_dataset *b, int64_t u)
+/* An item is a possible negative only if training has a rating of it: a
+ * model has seen nothing of any other item, and the evaluator leaves such
+ * items out of C(u) by default (skip_unseen=1), which would shorten the
+ * 1 + N list. */
+static bool seen_in(const recnn_dataset *train, int32_t i)
 {
-    int64_t x = a->row_ptr[u], xe = a->row_ptr[u + 1];
-    int64_t y = b->row_ptr[u], ye = b->row_ptr[u + 1], n = 0;
-    while (x < xe || y < ye) {
-        if (y == ye || (x < xe && a->item[x] < b->item[y]))
+    return train->col_ptr[i + 1] > train->col_ptr[i];
+}
+
+/* Possible negatives of u: items seen in training that u rated in neither
+ * part (u's training items are seen by definition). */
+static int64_t negative_pool(const recnn_dataset *train, const recnn_dataset *test,
+                             int64_t n_seen, int64_t u)
+{
+    int64_t x = train->row_ptr[u], xe = train->row_ptr[u + 1];
+    int64_t n = n_seen - (xe - x);
+    for (int64_t y = test->row_ptr[u]; y < test->row_ptr[u + 1]; y++) {
+        int32_t i = test->item[y];
+        while (x < xe && train->item[x] < i)
             x++;
-        else if (x == xe || b->item[y] < a->item[x])
-            y++;
-        else
-            x++, y++;
-        n++;
+        if ((x == xe || train->item[x] != i) && seen_in(train, i))
+            n--;
     }
     return n;
 }
@@ -402,10 +411,13 @@ RECNN_API int recnn_candidates_sample(recnn_candidates **out, const recnn_datase
         recnn_candidates_free(c);
         return recnn__fail(RECNN_E_NOMEM, "out of memory");
     }
+    int64_t n_seen = 0;
+    for (int32_t i = 0; i < ni; i++)
+        n_seen += seen_in(train, i);
     for (int64_t u = 0; u < nu; u++) {
         int64_t npos = test->row_ptr[u + 1] - test->row_ptr[u], len = 0;
         if (npos) {
-            int64_t avail = ni - rated_union(train, test, u);
+            int64_t avail = negative_pool(train, test, n_seen, u);
             len = npos + (avail < n_negatives ? avail : n_negatives);
         }
         c->offsets[u + 1] = c->offsets[u] + len;
@@ -445,13 +457,13 @@ RECNN_API int recnn_candidates_sample(recnn_candidates **out, const recnn_datase
         for (int64_t k = train->row_ptr[u]; k < train->row_ptr[u + 1]; k++)
             mark[train->item[k]] = st;
         int64_t need = len - (w - o);
-        int64_t avail = ni - rated_union(train, test, u);
+        int64_t avail = negative_pool(train, test, n_seen, u);
         recnn_rng r;
         recnn__rng_block(&r, seed, (uint64_t)u);
         if (need * 2 <= avail) {
             while (need > 0) {
                 int32_t it = (int32_t)recnn__rng_below(&r, (uint64_t)ni);
-                if (mark[it] == st)
+                if (mark[it] == st || !seen_in(train, it))
                     continue;
                 mark[it] = st;
                 c->items[w++] = it;
@@ -461,7 +473,7 @@ RECNN_API int recnn_candidates_sample(recnn_candidates **out, const recnn_datase
             /* dense case: partial Fisher-Yates over the explicit pool */
             int64_t np = 0;
             for (int32_t it = 0; it < ni; it++)
-                if (mark[it] != st)
+                if (mark[it] != st && seen_in(train, it))
                     pl[np++] = it;
             for (int64_t j = 0; j < need; j++) {
                 int64_t x = j + (int64_t)recnn__rng_below(&r, (uint64_t)(np - j));
