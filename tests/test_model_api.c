@@ -526,6 +526,95 @@ START_TEST(test_unseen_item_default)
 }
 END_TEST
 
+/* The progress callback runs inside fit: changing a setting or calling
+ * fit again from there would pull the model's buffers from under the
+ * running fit, so both are refused and the fit completes. */
+static recnn_model *cb_model;
+static int cb_set_st, cb_cfg_st, cb_fit_st, cb_calls;
+
+static int meddle(const recnn_progress *p, void *data)
+{
+    (void)p;
+    cb_calls++;
+    cb_set_st = recnn_model_set_int(cb_model, "factors", 1000);
+    cb_cfg_st = recnn_model_configure(cb_model, "epochs=1");
+    cb_fit_st = recnn_model_fit(cb_model, (const recnn_dataset *)data, NULL);
+    return 0;
+}
+
+START_TEST(test_callback_cannot_meddle)
+{
+    recnn_dataset *d = toy();
+    ck_assert_int_eq(recnn_model_create(&cb_model, "mf"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_configure(cb_model, "factors=4 epochs=3"), RECNN_OK);
+    recnn_model_set_progress(cb_model, meddle, d);
+    cb_calls = 0;
+    ck_assert_int_eq(recnn_model_fit(cb_model, d, NULL), RECNN_OK);
+    ck_assert_int_eq(cb_calls, 3);
+    ck_assert_int_eq(cb_set_st, RECNN_E_STATE);
+    ck_assert_int_eq(cb_cfg_st, RECNN_E_STATE);
+    ck_assert_int_eq(cb_fit_st, RECNN_E_STATE);
+    int64_t f = 0;
+    ck_assert_int_eq(recnn_model_get_int(cb_model, "factors", &f), RECNN_OK);
+    ck_assert_int_eq(f, 4);
+    float p = 0;
+    ck_assert_int_eq(recnn_model_predict(cb_model, 10, 100, &p), RECNN_OK);
+    ck_assert(isfinite(p));
+    recnn_model_free(cb_model);
+    recnn_dataset_free(d);
+}
+END_TEST
+
+/* A string value must read back from the settings string (and so from a
+ * model file): no white space, no '='. */
+START_TEST(test_string_setting_whitespace)
+{
+    recnn_model *m = NULL;
+    ck_assert_int_eq(recnn_model_create(&m, "deep_ae"), RECNN_OK);
+    const char *bad[] = {"8, 4", " 8", "8,4 epochs=1", "8\t4", "a=b"};
+    for (size_t j = 0; j < sizeof bad / sizeof *bad; j++)
+        ck_assert_int_eq(recnn_model_set_str(m, "layers", bad[j]), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_set_str(m, "layers", "8,4"), RECNN_OK);
+    char buf[512];
+    ck_assert_int_gt(recnn_model_settings_string(m, buf, sizeof buf), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "layers=8,4"));
+    recnn_model_free(m);
+}
+END_TEST
+
+/* Fold-in takes one rating per item, within the training scale. */
+START_TEST(test_foldin_rejects_bad_ratings)
+{
+    recnn_dataset *d = toy();
+    recnn_model *m = popularity();
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    int64_t items[5];
+    float sc[5];
+    size_t n = 9;
+    const int64_t twice[] = {101, 102, 101};
+    const float r3[] = {5, 1, 1};
+    ck_assert_int_eq(recnn_model_recommend_new(m, 3, twice, r3, 5, items, sc, &n),
+                     RECNN_E_INVALID);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "twice"));
+    const int64_t one[] = {101};
+    const float high[] = {100}, nan1[] = {NAN};
+    ck_assert_int_eq(recnn_model_recommend_new(m, 1, one, high, 5, items, sc, &n),
+                     RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_model_recommend_new(m, 1, one, nan1, 5, items, sc, &n),
+                     RECNN_E_INVALID);
+    /* an unknown id is still ignored, whatever its rating */
+    const int64_t unk[] = {999, 101};
+    const float ok2[] = {100, 4};
+    ck_assert_int_eq(recnn_model_recommend_new(m, 2, unk, ok2, 5, items, sc, &n), RECNN_OK);
+    ck_assert_uint_eq(n, 4); /* 5 items minus the rated 101 */
+    for (size_t j = 0; j < n; j++)
+        ck_assert_int_ne(items[j], 101);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model_api");
@@ -542,6 +631,9 @@ int main(void)
     tcase_add_test(t, test_valid_index_space);
     tcase_add_test(t, test_no_foldin_and_global_mean_default);
     tcase_add_test(t, test_unseen_item_default);
+    tcase_add_test(t, test_callback_cannot_meddle);
+    tcase_add_test(t, test_string_setting_whitespace);
+    tcase_add_test(t, test_foldin_rejects_bad_ratings);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -38,7 +38,9 @@ typedef struct recnn_progress {
 } recnn_progress;
 
 /* Return non-zero to stop training after this epoch (fit then returns
- * RECNN_OK with the best parameters so far). */
+ * RECNN_OK with the best parameters so far).  While fit runs, the model's
+ * settings and fit itself are RECNN_E_STATE, and the model is not yet
+ * trained (predict, save: RECNN_E_STATE); the callback must not free it. */
 typedef int (*recnn_progress_fn)(const recnn_progress *p, void *user_data);
 
 /* Creates an untrained model of `kind` ("autorec", "mf", ...; see
@@ -52,8 +54,10 @@ RECNN_API const char *recnn_model_kind(const recnn_model *m);
 /* ---- settings ---------------------------------------------------------
  * Names are lower-case keys such as "hidden", "l2", "lr", "epochs", "seed".
  * Setting a name the model does not have is RECNN_E_NOTFOUND; a value out
- * of range or of the wrong type is RECNN_E_INVALID.  Settings are fixed by
- * fit: changing one afterwards is RECNN_E_STATE. */
+ * of range or of the wrong type, or a string value with white space or
+ * '=' (it could not be read back from the settings string or a model
+ * file), is RECNN_E_INVALID.  Settings are fixed by fit: changing one
+ * afterwards is RECNN_E_STATE. */
 RECNN_API int recnn_model_set_int(recnn_model *m, const char *key, int64_t value);
 RECNN_API int recnn_model_set_float(recnn_model *m, const char *key, double value);
 RECNN_API int recnn_model_set_str(recnn_model *m, const char *key, const char *value);
@@ -126,8 +130,9 @@ RECNN_API int recnn_model_recommend(const recnn_model *m, int64_t user, size_t k
 
 /* Fold-in: top-k for a user absent from training, given that user's
  * ratings (external item ids; unknown ids are ignored), without
- * retraining.  The rated items are excluded.  RECNN_E_UNSUPPORTED for
- * models that cannot (e.g. plain MF). */
+ * retraining.  The rated items are excluded.  Each item at most once, and
+ * each rating within the training scale (NaN included: RECNN_E_INVALID).
+ * RECNN_E_UNSUPPORTED for models that cannot (e.g. plain MF). */
 RECNN_API int recnn_model_recommend_new(const recnn_model *m, size_t n_rated,
                                         const int64_t *rated_items,
                                         const float *ratings, size_t k, int64_t *items,

@@ -73,6 +73,13 @@ static int store(void *config, const recnn__setting *s, const char *kind, int64_
         if (strlen(sv) >= RECNN__STR_MAX)
             return recnn__fail(RECNN_E_INVALID, "%s: %s is longer than %d characters",
                                kind, s->name, RECNN__STR_MAX - 1);
+        /* the settings string (and the model file, which stores it) splits
+         * on white space: a value with a space or '=' would not read back */
+        for (const char *c = sv; *c; c++)
+            if (isspace((unsigned char)*c) || *c == '=')
+                return recnn__fail(RECNN_E_INVALID,
+                                   "%s: %s=\"%s\" contains white space or '='", kind,
+                                   s->name, sv);
         if (s->choices && !choice_ok(s->choices, sv))
             return recnn__fail(RECNN_E_INVALID, "%s: %s=\"%s\" is not one of %s", kind,
                                s->name, sv, s->choices);
@@ -106,6 +113,11 @@ static int store_text(void *config, const recnn__setting *s, const char *kind,
 
 static int not_fitted_guard(const recnn_model *m)
 {
+    if (m->fitting)
+        return recnn__fail(RECNN_E_STATE,
+                           "%s: settings cannot change while fit is running (from its "
+                           "progress callback)",
+                           m->vt->kind);
     if (m->fitted)
         return recnn__fail(RECNN_E_STATE,
                            "%s: settings are fixed once the model is trained",
@@ -439,6 +451,10 @@ RECNN_API int recnn_model_fit(recnn_model *m, const recnn_dataset *train,
                            "%s: the validation set is not from the training set's "
                            "index space (split both from one dataset)",
                            m->vt->kind);
+    if (m->fitting)
+        return recnn__fail(RECNN_E_STATE, "%s: fit is already running (called from its "
+                           "progress callback)",
+                           m->vt->kind);
     reset_learned(m);
     m->n_users = train->n_users;
     m->n_items = train->n_items;
@@ -463,7 +479,9 @@ RECNN_API int recnn_model_fit(recnn_model *m, const recnn_dataset *train,
     m->bad_epochs = 0;
 
     m->fit_error = RECNN_OK;
+    m->fitting = 1;
     st = m->vt->fit(m, train, valid);
+    m->fitting = 0;
     if (st == RECNN_OK && m->fit_error != RECNN_OK)
         st = m->fit_error; /* detail already recorded */
     if (st == RECNN_OK)
@@ -917,18 +935,39 @@ RECNN_API int recnn_model_recommend_new(const recnn_model *m, size_t n_rated,
         return recnn__fail(RECNN_E_NOMEM, "out of memory");
     }
     int64_t n = 0;
-    for (size_t j = 0; j < n_rated; j++) {
+    for (size_t j = 0; j < n_rated && st == RECNN_OK; j++) {
         int32_t i = recnn__idmap_find(m->items, rated_items[j]);
-        if (i >= 0 && isfinite(ratings[j])) {
-            idx[n] = i;
-            val[n] = ratings[j];
-            n++;
-        }
+        if (i < 0)
+            continue;
+        if (!(ratings[j] >= m->scale_min && ratings[j] <= m->scale_max))
+            st = recnn__fail(RECNN_E_INVALID,
+                             "%s: fold-in rating %g of item %lld is outside the training "
+                             "scale [%g, %g]",
+                             m->vt->kind, (double)ratings[j], (long long)rated_items[j],
+                             (double)m->scale_min, (double)m->scale_max);
+        idx[n] = i;
+        val[n] = ratings[j];
+        n++;
     }
-    st = m->vt->score_new(m, n, idx, val, s);
+    /* one rating per item: models would otherwise sum, count or drop the
+     * repeats each in its own way */
     if (st == RECNN_OK) {
-        qsort(idx, (size_t)n, sizeof *idx, cmp_i32);
-        st = emit_topk(m, s, idx, n, k, items, scores, n_out);
+        int32_t *sorted = malloc((n ? (size_t)n : 1) * sizeof *sorted);
+        if (!sorted) {
+            st = recnn__fail(RECNN_E_NOMEM, "out of memory");
+        } else {
+            memcpy(sorted, idx, (size_t)n * sizeof *sorted);
+            qsort(sorted, (size_t)n, sizeof *sorted, cmp_i32);
+            for (int64_t j = 1; j < n && st == RECNN_OK; j++)
+                if (sorted[j] == sorted[j - 1])
+                    st = recnn__fail(RECNN_E_INVALID, "%s: fold-in item %lld is rated twice",
+                                     m->vt->kind, (long long)m->items->ext[sorted[j]]);
+            if (st == RECNN_OK)
+                st = m->vt->score_new(m, n, idx, val, s);
+            if (st == RECNN_OK)
+                st = emit_topk(m, s, sorted, n, k, items, scores, n_out);
+            free(sorted);
+        }
     }
     free(idx);
     free(val);

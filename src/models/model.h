@@ -105,6 +105,8 @@ struct recnn_model {
 
     recnn_progress_fn progress;
     void *progress_data;
+    int fitting;                 /* fit is running: settings and fit called
+                                  * from its progress callback are refused */
 
     /* early stopping bookkeeping (recnn__fit_*) */
     double best_metric;
