@@ -257,6 +257,30 @@ START_TEST(test_bounded_output)
 }
 END_TEST
 
+/* Every rating the same value: the scale is one point, and a bounded f's
+ * range must still contain it (it fell back to (0, 1) and predicted 1). */
+START_TEST(test_bounded_output_one_value)
+{
+    const int64_t u[] = {1, 1, 2, 2, 3, 3}, i[] = {1, 2, 1, 3, 2, 3};
+    const float v[] = {3, 3, 3, 3, 3, 3};
+    recnn_dataset *d = NULL;
+    CHECK_OK(recnn_dataset_from_arrays(&d, 6, u, i, v, NULL, 0, 0, 0));
+    const char *fs[] = {"f=sigmoid", "f=tanh"};
+    for (int j = 0; j < 2; j++) {
+        char set[96];
+        snprintf(set, sizeof set, "hidden=4 epochs=60 %s", fs[j]);
+        recnn_model *m = make_model(set);
+        CHECK_OK(recnn_model_fit(m, d, NULL));
+        float p = 0;
+        CHECK_OK(recnn_model_predict(m, 1, 1, &p));
+        ck_assert_msg(fabsf(p - 3.0f) < 0.25f, "%s predicts %g for a rating of 3", fs[j],
+                      (double)p);
+        recnn_model_free(m);
+    }
+    recnn_dataset_free(d);
+}
+END_TEST
+
 /* ---- early stopping, callback stop, determinism ----------------------------- */
 
 START_TEST(test_early_stopping_restores_best)
@@ -679,6 +703,7 @@ static Suite *autorec_suite(void)
     tcase_add_test(tc, test_user_learns);
     tcase_add_test(tc, test_minibatch_adam_learns);
     tcase_add_test(tc, test_bounded_output);
+    tcase_add_test(tc, test_bounded_output_one_value);
     tcase_add_test(tc, test_early_stopping_restores_best);
     tcase_add_test(tc, test_callback_stops);
     tcase_add_test(tc, test_deterministic);

@@ -105,9 +105,9 @@ static int act_of(const char *name, float *alpha)
 /* Output mapping for a bounded f: the rating scale onto f's range. */
 static void output_map(int f, float lo, float hi, float map[2])
 {
-    if (!(hi > lo)) {
-        lo = 0.0f;
-        hi = 1.0f;
+    if (!(hi > lo)) { /* one rating value: a unit range around it */
+        lo -= 0.5f;
+        hi = lo + 1.0f;
     }
     if (f == RECNN__ACT_SIGMOID) {
         map[0] = lo;
