@@ -89,7 +89,9 @@ RECNN_API void recnn_model_set_progress(recnn_model *m, recnn_progress_fn fn,
  * the validation metric has not improved for "patience" epochs and the
  * best parameters are restored.  The model keeps a reference to `train`
  * (to exclude already-rated items from recommendations); the caller may
- * free its own handle.  Same seed + same thread count => bit-identical. */
+ * free its own handle.  Same seed + same thread count => bit-identical.
+ * Fit trains in place: on failure the model is left untrained, and the
+ * parameters of an earlier fit are gone (keep a saved file to go back). */
 RECNN_API int recnn_model_fit(recnn_model *m, const recnn_dataset *train,
                               const recnn_dataset *valid);
 RECNN_API int recnn_model_is_fitted(const recnn_model *m);
