@@ -385,6 +385,146 @@ START_TEST(test_settings)
 }
 END_TEST
 
+/* baseline=sgd with a learning rate that makes the biases blow up: fit
+ * reports RECNN_E_NUMERIC naming the model (it used to return RECNN_OK
+ * with every prediction NaN or Inf); a sane rate still fits. */
+static void check_diverges(const char *kind, const char *settings,
+                           const recnn_dataset *d)
+{
+    recnn_model *m = knn_new(kind, settings);
+    int st = recnn_model_fit(m, d, NULL);
+    ck_assert_msg(st == RECNN_E_NUMERIC, "%s %s: fit gave %d, not RECNN_E_NUMERIC", kind,
+                  settings, st);
+    const char *msg = recnn_last_error();
+    ck_assert_msg(strstr(msg, kind) && strstr(msg, "diverged") && strstr(msg, "epoch"),
+                  "message: %s", msg);
+    ck_assert_int_eq(recnn_model_is_fitted(m), 0);
+    float p;
+    ck_assert_int_eq(recnn_model_predict(m, d->users->ext[0], d->items->ext[0], &p),
+                     RECNN_E_STATE);
+    recnn_model_free(m);
+}
+
+START_TEST(test_sgd_baseline_diverges)
+{
+    recnn_dataset *d = test_planted(40, 30, 2, 0.4, 0.2, 61);
+    check_diverges("knnbaseline", "baseline=sgd bsl_lr=10", d);
+    check_diverges("knnbaseline", "baseline=sgd bsl_lr=10 user_based=1", d);
+    check_diverges("itemknn", "aggregate=baseline baseline=sgd bsl_lr=10", d);
+    /* the default rate converges: fit succeeds, predictions finite */
+    recnn_model *m = knn_new("knnbaseline", "baseline=sgd");
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    float *p = malloc((size_t)d->n_ratings * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(recnn_model_predict_dataset(m, d, p), RECNN_OK);
+    for (int64_t k = 0; k < d->n_ratings; k++)
+        ck_assert_msg(isfinite(p[k]), "prediction %lld = %g", (long long)k, p[k]);
+    free(p);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+}
+END_TEST
+
+/* ALS baselines with bsl_reg_i = bsl_reg_u = 0 (allowed): a user and an
+ * item without training ratings get bias 0 (the solve was 0/0 = NaN), the
+ * others the plain alternating means; scores stay finite. */
+START_TEST(test_als_baseline_empty_zero_reg)
+{
+    /* tiny()'s ratings plus (user 5, item 4), which stays out of training:
+     * user 5 and item 4 exist in the index space with no training rating */
+    int64_t us[13], is[13];
+    float vs[13];
+    size_t n = 0;
+    for (int u = 0; u < 4; u++)
+        for (int i = 0; i < 3; i++)
+            if (R[u][i] > 0) {
+                us[n] = u + 1;
+                is[n] = i + 1;
+                vs[n] = (float)R[u][i];
+                n++;
+            }
+    us[n] = 5;
+    is[n] = 4;
+    vs[n] = 3;
+    n++;
+    recnn_dataset *full = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&full, n, us, is, vs, NULL, 1, 5, 0),
+                     RECNN_OK);
+    ck_assert_int_eq(full->n_users, 5);
+    ck_assert_int_eq(full->n_items, 4);
+    uint8_t keep[13];
+    for (int64_t k = 0; k < full->n_ratings; k++)
+        keep[k] = 1;
+    int64_t gone = recnn__dataset_find(full, 4, 3);
+    ck_assert_int_ge(gone, 0);
+    keep[gone] = 0;
+    recnn_dataset *d = recnn__dataset_subset(full, keep);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_eq(d->n_ratings, (int64_t)n - 1);
+    /* by hand, one ALS sweep from zero biases: items first, then users */
+    double mu = 0;
+    int cnt = 0;
+    for (int u = 0; u < 4; u++)
+        for (int i = 0; i < 3; i++)
+            if (R[u][i] > 0) {
+                mu += R[u][i];
+                cnt++;
+            }
+    mu /= cnt;
+    double bi[3], bu[4];
+    for (int i = 0; i < 3; i++) {
+        double s = 0;
+        int c = 0;
+        for (int u = 0; u < 4; u++)
+            if (R[u][i] > 0) {
+                s += R[u][i] - mu;
+                c++;
+            }
+        bi[i] = s / c;
+    }
+    for (int u = 0; u < 4; u++) {
+        double s = 0;
+        int c = 0;
+        for (int i = 0; i < 3; i++)
+            if (R[u][i] > 0) {
+                s += R[u][i] - mu - bi[i];
+                c++;
+            }
+        bu[u] = s / c;
+    }
+    for (int ub = 0; ub < 2; ub++) {
+        recnn_model *m = knn_new("knnbaseline", ub ? "bsl_reg_i=0 bsl_reg_u=0 "
+                                                     "bsl_epochs=1 user_based=1"
+                                                   : "bsl_reg_i=0 bsl_reg_u=0 "
+                                                     "bsl_epochs=1");
+        ck_assert_msg(recnn_model_fit(m, d, NULL) == RECNN_OK, "fit: %s",
+                      recnn_last_error());
+        int64_t nbu, nbi;
+        const float *mbu = tensor(m, "knn.user_bias", &nbu);
+        const float *mbi = tensor(m, "knn.item_bias", &nbi);
+        ck_assert_int_eq(nbu, 5);
+        ck_assert_int_eq(nbi, 4);
+        ck_assert_msg(mbi[3] == 0.0f, "empty item's bias %g", mbi[3]);
+        ck_assert_msg(mbu[4] == 0.0f, "empty user's bias %g", mbu[4]);
+        for (int i = 0; i < 3; i++)
+            ck_assert_double_eq_tol(mbi[i], bi[i], 1e-5);
+        for (int u = 0; u < 4; u++)
+            ck_assert_double_eq_tol(mbu[u], bu[u], 1e-5);
+        /* every user's scores, the empty item's and the empty user's too */
+        for (int64_t u = 0; u < 5; u++) {
+            float sc[4];
+            ck_assert_int_eq(recnn_model_score_user(m, u, sc), RECNN_OK);
+            for (int i = 0; i < 4; i++)
+                ck_assert_msg(isfinite(sc[i]), "user_based=%d score(%lld, %d) = %g", ub,
+                              (long long)u, i, sc[i]);
+        }
+        recnn_model_free(m);
+    }
+    recnn_dataset_free(d);
+    recnn_dataset_free(full);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("knn");
@@ -398,6 +538,8 @@ int main(void)
     tcase_add_test(tc, test_fold_in);
     tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_settings);
+    tcase_add_test(tc, test_sgd_baseline_diverges);
+    tcase_add_test(tc, test_als_baseline_empty_zero_reg);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -385,6 +385,36 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* blocks at its maximum (256) on tiny data: setup must not cost more than
+ * the training.  Each of the B^2 cells' random streams used to be made by
+ * c + 2 jumps from the seed (~B^4/2 jumps in all: blocks=128 took a minute,
+ * 256 several); one jump per cell makes it ~0.05 s here.  The bound is
+ * loose against a busy machine or a sanitizer, far below the old cost. */
+START_TEST(test_max_blocks_fast)
+{
+    recnn_model *probe = NULL;
+    ck_assert_int_eq(recnn_model_create(&probe, "mf"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_set_int(probe, "blocks", 256), RECNN_OK);
+    ck_assert_int_eq(recnn_model_set_int(probe, "blocks", 257), RECNN_E_INVALID);
+    recnn_model_free(probe);
+    recnn_dataset *d = test_planted(40, 30, 2, 0.5, 0.2, 71);
+    recnn_model *m = mf_new("blocks=256 epochs=2 factors=4 seed=5");
+    double t0 = recnn__now();
+    int st = recnn_model_fit(m, d, NULL);
+    double secs = recnn__now() - t0;
+    ck_assert_msg(st == RECNN_OK, "fit: %s", recnn_last_error());
+    double bound = test_quick() ? 60.0 : 2.0;
+    ck_assert_msg(secs < bound, "blocks=256 on %lld ratings took %.2f s (bound %.0f s)",
+                  (long long)d->n_ratings, secs, bound);
+    float *p = predict_all(m, d);
+    for (int64_t k = 0; k < d->n_ratings; k++)
+        ck_assert(isfinite(p[k]));
+    free(p);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mf");
@@ -402,6 +432,12 @@ int main(void)
     tcase_add_test(tc, test_settings_and_scores);
     tcase_add_test(tc, test_save_load);
     suite_add_tcase(s, tc);
+    /* its own case with a short timeout: the old quartic setup ran for
+     * minutes here */
+    TCase *fast = tcase_create("mf-setup");
+    tcase_set_timeout(fast, 30);
+    tcase_add_test(fast, test_max_blocks_fast);
+    suite_add_tcase(s, fast);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -200,40 +200,68 @@ static int derive_means(knn_state *s)
 
 /* ---- baselines (as Surprise's baseline_only) ------------------------------ */
 
-static void fit_baselines(const knn_cfg *c, const recnn_dataset *d, knn_state *s)
+/* 1 when every user and item bias is finite. */
+static int baselines_finite(const knn_state *s)
+{
+    for (int64_t u = 0; u < s->nu; u++)
+        if (!isfinite(s->bu[u]))
+            return 0;
+    for (int64_t i = 0; i < s->ni; i++)
+        if (!isfinite(s->bi[i]))
+            return 0;
+    return 1;
+}
+
+/* Fits s->bu, s->bi (s->mu set, biases zero on entry).  A user or item
+ * without training ratings keeps bias 0 (als: also with bsl_reg_u/i = 0,
+ * where its solve would be 0/0).  Biases that stop being finite (sgd with
+ * a too large bsl_lr) are RECNN_E_NUMERIC. */
+static int fit_baselines(const recnn_model *m, const knn_cfg *c, const recnn_dataset *d,
+                         knn_state *s)
 {
     const float mu = s->mu[0];
     if (strcmp(c->baseline, "sgd") == 0) {
         const float lr = (float)c->bsl_lr, reg = (float)c->bsl_reg;
-        for (int64_t ep = 0; ep < c->bsl_epochs; ep++)
+        for (int64_t ep = 0; ep < c->bsl_epochs; ep++) {
             for (int64_t k = 0; k < d->n_ratings; k++) {
                 int32_t u = d->user[k], i = d->item[k];
                 float e = d->value[k] - (mu + s->bu[u] + s->bi[i]);
                 s->bu[u] += lr * (e - reg * s->bu[u]);
                 s->bi[i] += lr * (e - reg * s->bi[i]);
             }
-        return;
+            if (!baselines_finite(s))
+                return recnn__fail(RECNN_E_NUMERIC,
+                                   "%s: baseline sgd diverged at epoch %lld (biases not "
+                                   "finite; lower bsl_lr, now %g)",
+                                   m->vt->kind, (long long)ep + 1, c->bsl_lr);
+        }
+        return RECNN_OK;
     }
     for (int64_t ep = 0; ep < c->bsl_epochs; ep++) {
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
     if (d->n_ratings >= 200000)
         for (int64_t i = 0; i < d->n_items; i++) {
+            int64_t n = d->col_ptr[i + 1] - d->col_ptr[i];
+            if (n == 0)
+                continue; /* bias 0 (0/0 with bsl_reg_i = 0) */
             double sum = 0;
             for (int64_t q = d->col_ptr[i]; q < d->col_ptr[i + 1]; q++)
                 sum += d->col_value[q] - mu - s->bu[d->col_user[q]];
-            s->bi[i] = (float)(sum / (c->bsl_reg_i + (double)(d->col_ptr[i + 1] -
-                                                               d->col_ptr[i])));
+            s->bi[i] = (float)(sum / (c->bsl_reg_i + (double)n));
         }
 #pragma omp parallel for schedule(static) num_threads(recnn__threads()) \
     if (d->n_ratings >= 200000)
         for (int64_t u = 0; u < d->n_users; u++) {
+            int64_t n = d->row_ptr[u + 1] - d->row_ptr[u];
+            if (n == 0)
+                continue; /* bias 0 (0/0 with bsl_reg_u = 0) */
             double sum = 0;
             for (int64_t q = d->row_ptr[u]; q < d->row_ptr[u + 1]; q++)
                 sum += d->value[q] - mu - s->bi[d->item[q]];
-            s->bu[u] = (float)(sum / (c->bsl_reg_u + (double)(d->row_ptr[u + 1] -
-                                                               d->row_ptr[u])));
+            s->bu[u] = (float)(sum / (c->bsl_reg_u + (double)n));
         }
     }
+    return RECNN_OK;
 }
 
 /* ---- similarities -------------------------------------------------------- */
@@ -991,8 +1019,9 @@ static int knn_fit(recnn_model *m, const recnn_dataset *d, const recnn_dataset *
     s->mu[0] = (float)m->global_mean;
     if ((st = derive_means(s)) != RECNN_OK)
         goto out;
-    if (agg_of(c) == AGG_BASELINE || sk == SIM_PEARSON_BSL)
-        fit_baselines(c, d, s);
+    if ((agg_of(c) == AGG_BASELINE || sk == SIM_PEARSON_BSL) &&
+        (st = fit_baselines(m, c, d, s)) != RECNN_OK)
+        goto out;
     /* transformed values, CSR order, then scattered to CSC order (each CSC
      * column is sorted by user, so CSR order fills it in sequence) */
     for (int64_t u = 0; u < s->nu; u++)

@@ -450,10 +450,18 @@ static int sgd_setup(mf_train *t, const recnn_dataset *d, recnn_rng *rng)
      * order of the blocks changes every epoch, the order inside a block
      * does not; re-shuffling every epoch cost a fifth of the epoch and did
      * not change the accuracy: ML-100K test RMSE 0.9116 with, 0.9109
-     * without, same seed) */
+     * without, same seed).  Cell c draws from stream c + 2 of the seed
+     * (recnn__rng_stream(seed, c + 2)); the streams are reached by one jump
+     * per cell from the previous one instead of c + 2 jumps from the seed
+     * each — the same states, but B^2 jumps instead of ~B^4/2 (blocks=256
+     * took minutes before the first epoch). */
+    recnn_rng next;
+    recnn__rng_stream(&next, (uint64_t)t->c->seed, 2);
     for (int64_t c = 0; c < nc; c++) {
         recnn_rng *cr = &t->cell_rng[c];
-        recnn__rng_stream(cr, (uint64_t)t->c->seed, (uint64_t)(c + 2));
+        *cr = next;
+        if (c + 1 < nc)
+            recnn__rng_jump(&next);
         mf_rating *r = t->cells + t->cell_ptr[c];
         for (int64_t j = t->cell_ptr[c + 1] - t->cell_ptr[c] - 1; j > 0; j--) {
             int64_t o = (int64_t)recnn__rng_below(cr, (uint64_t)(j + 1));
