@@ -152,7 +152,7 @@ uninstall:
 # Installs the build and test dependencies on Debian (apt-get as root;
 # prints the command otherwise).  WITH= adds optional packages.
 DEPS := gcc make libopenblas-dev liblapacke-dev check pkg-config abigail-tools \
-	valgrind clang $(WITH)
+	valgrind clang locales $(WITH)
 deps:
 	@sh .ci/deps.sh $(DEPS)
 

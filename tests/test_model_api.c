@@ -5,6 +5,7 @@
  * recommendation excluding training items, fold-in, and a model without
  * fold-in (a copy of the popularity vtable with score_new removed). */
 #include <check.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -615,6 +616,82 @@ START_TEST(test_foldin_rejects_bad_ratings)
 }
 END_TEST
 
+/* A locale whose decimal separator is a comma: installed, or built with
+ * localedef into dir (LOCPATH).  NULL when this machine has neither. */
+static const char *comma_locale(const char *dir)
+{
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8"};
+    for (size_t j = 0; j < sizeof names / sizeof *names; j++)
+        if (setlocale(LC_NUMERIC, names[j]))
+            return names[j];
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1",
+             dir);
+    if (system(cmd) != 0)
+        return NULL;
+    setenv("LOCPATH", dir, 1);
+    return setlocale(LC_NUMERIC, "de_DE.UTF-8") ? "de_DE.UTF-8" : NULL;
+}
+
+/* Settings strings and model files do not depend on the host program's
+ * LC_NUMERIC: a model saved under a comma locale loads in "C" and back. */
+START_TEST(test_locale_independent)
+{
+    char dir[] = "/tmp/recnn_locale_XXXXXX", a[64], b[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *loc = comma_locale(dir);
+    if (!loc) {
+        printf("test_locale_independent: skipped (no comma-decimal locale here and "
+               "localedef failed; Debian package locales)\n");
+        rmdir(dir);
+        return;
+    }
+    char probe[16];
+    snprintf(probe, sizeof probe, "%.1f", 0.5);
+    ck_assert_str_eq(probe, "0,5"); /* the locale is really in force */
+    recnn_dataset *d = toy();
+    recnn_model *m = NULL;
+    ck_assert_int_eq(recnn_model_create(&m, "mf"), RECNN_OK);
+    ck_assert_int_eq(recnn_model_configure(m, "factors=3 epochs=2 lr=0.01 l2=0.25"),
+                     RECNN_OK);
+    char buf[64];
+    ck_assert_int_eq(recnn_model_get_str(m, "l2", buf, sizeof buf), RECNN_OK);
+    ck_assert_str_eq(buf, "0.25");
+    ck_assert_int_eq(recnn_model_fit(m, d, NULL), RECNN_OK);
+    snprintf(a, sizeof a, "%s/comma.recnn", dir);
+    ck_assert_int_eq(recnn_model_save(m, a), RECNN_OK);
+    recnn_evaluator *e = NULL;
+    ck_assert_int_eq(recnn_evaluator_create(&e, d, d), RECNN_OK);
+    ck_assert_int_eq(recnn_evaluator_configure(e, "threshold=3.5 k=2"), RECNN_OK);
+    recnn_evaluator_free(e);
+    setlocale(LC_NUMERIC, "C");
+    recnn_model *l = NULL;
+    ck_assert_int_eq(recnn_model_load(&l, a), RECNN_OK);
+    float p1, p2;
+    ck_assert_int_eq(recnn_model_predict(m, 20, 102, &p1), RECNN_OK);
+    ck_assert_int_eq(recnn_model_predict(l, 20, 102, &p2), RECNN_OK);
+    ck_assert(memcmp(&p1, &p2, sizeof p1) == 0);
+    /* and the other way: saved in "C", loaded under the comma locale */
+    snprintf(b, sizeof b, "%s/c.recnn", dir);
+    ck_assert_int_eq(recnn_model_save(l, b), RECNN_OK);
+    ck_assert_ptr_nonnull(setlocale(LC_NUMERIC, loc));
+    recnn_model *l2 = NULL;
+    ck_assert_int_eq(recnn_model_load(&l2, b), RECNN_OK);
+    ck_assert_int_eq(recnn_model_predict(l2, 20, 102, &p2), RECNN_OK);
+    ck_assert(memcmp(&p1, &p2, sizeof p1) == 0);
+    setlocale(LC_NUMERIC, "C");
+    recnn_model_free(l2);
+    recnn_model_free(l);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+    remove(a);
+    remove(b);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model_api");
@@ -634,6 +711,7 @@ int main(void)
     tcase_add_test(t, test_callback_cannot_meddle);
     tcase_add_test(t, test_string_setting_whitespace);
     tcase_add_test(t, test_foldin_rejects_bad_ratings);
+    tcase_add_test(t, test_locale_independent);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -143,4 +143,11 @@ uint32_t recnn__crc32c(uint32_t crc, const void *data, size_t n);
 /* Monotonic seconds, for progress reports and benchmarks. */
 double recnn__now(void);
 
+/* strtod and snprintf in the "C" locale whatever the caller's LC_NUMERIC
+ * (a host program may have called setlocale): settings strings and model
+ * files must read the same everywhere.  Per thread (uselocale). */
+double recnn__strtod_c(const char *s, char **end);
+int recnn__snprintf_c(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -1,6 +1,10 @@
 #include "core.h"
 
+#include <locale.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 double recnn__now(void)
@@ -8,6 +12,47 @@ double recnn__now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static locale_t c_locale; /* (locale_t)0 when newlocale failed */
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+/* Switches this thread to the C numeric locale; returns the one to put back
+ * ((locale_t)0: nothing to restore). */
+static locale_t c_locale_enter(void)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    return c_locale ? uselocale(c_locale) : (locale_t)0;
+}
+
+static void c_locale_leave(locale_t old)
+{
+    if (old)
+        uselocale(old);
+}
+
+double recnn__strtod_c(const char *s, char **end)
+{
+    locale_t old = c_locale_enter();
+    double v = strtod(s, end);
+    c_locale_leave(old);
+    return v;
+}
+
+int recnn__snprintf_c(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    locale_t old = c_locale_enter();
+    int n = vsnprintf(buf, size, fmt, ap);
+    c_locale_leave(old);
+    va_end(ap);
+    return n;
 }
 
 static uint32_t crc_table[8][256];

@@ -165,7 +165,7 @@ static int set_text(evcfg *c, const char *key, const char *v)
         }
         char *end;
         errno = 0;
-        double x = strtod(v, &end);
+        double x = recnn__strtod_c(v, &end);
         if (end == v || *end || errno || !isfinite(x))
             return recnn__fail(RECNN_E_INVALID,
                                "evaluator: threshold=\"%s\" is not a number or none", v);
@@ -224,9 +224,9 @@ RECNN_API int recnn_evaluator_set_float(recnn_evaluator *e, const char *key, dou
     if (isnan(value))
         snprintf(buf, sizeof buf, "none");
     else if (value == floor(value) && fabs(value) < 1e15)
-        snprintf(buf, sizeof buf, "%.0f", value);
+        recnn__snprintf_c(buf, sizeof buf, "%.0f", value);
     else
-        snprintf(buf, sizeof buf, "%.17g", value);
+        recnn__snprintf_c(buf, sizeof buf, "%.17g", value);
     return recnn_evaluator_set_str(e, key, buf);
 }
 
@@ -288,7 +288,7 @@ RECNN_API int recnn_evaluator_settings_string(const recnn_evaluator *e, char *bu
     if (isnan(c->threshold))
         snprintf(th, sizeof th, "none");
     else
-        snprintf(th, sizeof th, "%.17g", c->threshold);
+        recnn__snprintf_c(th, sizeof th, "%.17g", c->threshold);
     int n = snprintf(buf, size,
                      "k=%s threshold=%s exclude_train=%d skip_unseen=%d map=%s ndcg=%s "
                      "precision=%s f1=%s full_ranking=%d threads=%lld",

@@ -102,7 +102,7 @@ static int store_text(void *config, const recnn__setting *s, const char *kind,
         return store(config, s, kind, v, 0, NULL);
     }
     if (s->type == RECNN__SET_FLOAT) {
-        double v = strtod(text, &end);
+        double v = recnn__strtod_c(text, &end);
         if (errno || end == text || *end)
             return recnn__fail(RECNN_E_INVALID, "%s: %s=\"%s\" is not a number", kind,
                                s->name, text);
@@ -268,7 +268,7 @@ static int format_value(const void *config, const recnn__setting *s, char *buf,
     if (s->type == RECNN__SET_FLOAT) {
         double v;
         memcpy(&v, field, sizeof v);
-        return snprintf(buf, size, "%.17g", v);
+        return recnn__snprintf_c(buf, size, "%.17g", v);
     }
     return snprintf(buf, size, "%s", field);
 }

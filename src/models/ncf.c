@@ -963,7 +963,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
         recnn_model *g = NULL, *p = NULL;
         char text[4 * RECNN__STR_MAX];
         int64_t pe = c->pretrain_epochs > 0 ? c->pretrain_epochs : c->epochs;
-        snprintf(text, sizeof text,
+        recnn__snprintf_c(text, sizeof text,
                  "factors=%lld negatives=%lld lr=%.17g batch=%lld epochs=%lld l2=%.17g "
                  "seed=%lld task=%s",
                  (long long)c->factors, (long long)c->negatives, c->lr, (long long)c->batch,
@@ -973,7 +973,7 @@ static int ncf_fit(recnn_model *m, const recnn_dataset *train, const recnn_datas
             st = recnn__model_configure_raw(&recnn__vt_gmf, g->config, text);
         if (!st)
             st = recnn_model_fit(g, train, NULL);
-        snprintf(text, sizeof text,
+        recnn__snprintf_c(text, sizeof text,
                  "layers=%s negatives=%lld lr=%.17g batch=%lld epochs=%lld l2=%.17g "
                  "seed=%lld task=%s",
                  c->layers, (long long)c->negatives, c->lr, (long long)c->batch,
