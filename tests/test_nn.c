@@ -1633,6 +1633,79 @@ START_TEST(test_fast_exp)
 }
 END_TEST
 
+/* Non-finite inputs (a diverged model) through the fast exp at run time,
+ * scalar and in the vectorised activation loops: NaN stays NaN, +-inf and
+ * huge values clamp, and nothing is undefined (the scale 2^n was built
+ * by a left shift of a negative value for a NaN: caught by UBSan). */
+START_TEST(test_fast_exp_nonfinite)
+{
+    volatile float vnan = NAN, vinf = INFINITY; /* no constant folding */
+    const float xs[8] = {vnan, -vnan, vinf, -vinf, 1e30f, -1e30f, 88.5f, -87.5f};
+    ck_assert(isnan(recnn__expf(xs[0])) && isnan(recnn__expf(xs[1])));
+    for (int i = 2; i < 8; i += 2) {
+        float hi = recnn__expf(xs[i]), lo = recnn__expf(xs[i + 1]);
+        ck_assert_msg(isfinite(hi) && hi > 1e38f, "exp(%g) = %g", (double)xs[i], (double)hi);
+        ck_assert_msg(lo >= 0.0f && lo < 1e-37f, "exp(%g) = %g", (double)xs[i + 1],
+                      (double)lo);
+    }
+    ck_assert(isnan(recnn__expm1f(xs[0])));
+    ck_assert(isnan(recnn__sigmoidf(xs[0])));
+    /* 4 rows of 8: NaN at positions 3 and 20, the rest ordinary values */
+    float x[32], y[32];
+    for (int i = 0; i < 32; i++)
+        x[i] = (float)(i - 16) * 0.75f;
+    x[3] = vnan;
+    x[20] = -vnan;
+    const int acts[3] = {RECNN__ACT_SIGMOID, RECNN__ACT_ELU, RECNN__ACT_SELU};
+    for (int a = 0; a < 3; a++) {
+        recnn__act_forward(acts[a], recnn__act_default_alpha(acts[a]), 4, 8, x, y);
+        for (int i = 0; i < 32; i++)
+            ck_assert_msg((i == 3 || i == 20) ? isnan(y[i]) : isfinite(y[i]),
+                          "act %d: y[%d] = %g", acts[a], i, (double)y[i]);
+    }
+    recnn__act_forward(RECNN__ACT_SOFTMAX, 0, 4, 8, x, y);
+    ck_assert(isnan(y[0]));            /* row 0 holds a NaN */
+    float sum = 0;
+    for (int j = 8; j < 16; j++)
+        sum += y[j];
+    ck_assert_float_eq_tol(sum, 1.0f, 1e-6f); /* row 1 does not */
+}
+END_TEST
+
+/* The internal CSR checks: offsets of the selected rows (sel) and a
+ * negative sel entry are refused before an index is read, by the layers
+ * and by the transpose builder; ptr[0] > 0 is fine. */
+START_TEST(test_csr_offsets_internal)
+{
+    recnn__layer *l;
+    ck_assert_int_eq(recnn__sparse_create(&l, 6, 2, 1, 4), RECNN_OK);
+    const int64_t ptr[5] = {2, 4, 3, 5, 6};
+    const int32_t idx[6] = {0, 1, 2, 3, 4, 5};
+    float y[8];
+    const int32_t sel_ok[2] = {3, 2}, sel_dec[2] = {2, 1}, sel_neg[2] = {0, -1};
+    recnn__csr x = {2, ptr, idx, NULL, sel_ok, 0};
+    ck_assert_int_eq(recnn__sparse_forward(l, &x, y), RECNN_OK);
+    x.sel = sel_dec; /* row 1 is ptr[1] = 4 .. ptr[2] = 3 */
+    ck_assert_int_eq(recnn__sparse_forward(l, &x, y), RECNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "decrease"));
+    x.sel = sel_neg;
+    ck_assert_int_eq(recnn__sparse_forward(l, &x, y), RECNN_E_INVALID);
+    /* vouched-for columns do not skip the offset check */
+    x.sel = sel_dec;
+    x.cols_ok = 6;
+    ck_assert_int_eq(recnn__sparse_backward(l, &x, y), RECNN_E_INVALID);
+    /* consecutive rows: the transpose refuses them as well */
+    recnn__csrt t;
+    recnn__csr c = {2, ptr + 1, idx, NULL, NULL, 0}; /* 4, 3, 5 */
+    ck_assert_int_eq(recnn__csrt_build(&c, 6, &t), RECNN_E_INVALID);
+    c.ptr = ptr + 2; /* 3, 5, 6: fine */
+    ck_assert_int_eq(recnn__csrt_build(&c, 6, &t), RECNN_OK);
+    ck_assert_int_eq(t.ptr[6], 3);
+    recnn__csrt_free(&t);
+    recnn__layer_free(l);
+}
+END_TEST
+
 int main(void)
 {
     recnn__rng_seed(&R, 12345);
@@ -1659,6 +1732,8 @@ int main(void)
     tcase_add_test(tc, test_fused_gradients);
     tcase_add_test(tc, test_masked_mse_fused);
     tcase_add_test(tc, test_fast_exp);
+    tcase_add_test(tc, test_fast_exp_nonfinite);
+    tcase_add_test(tc, test_csr_offsets_internal);
     tcase_add_test(tc, test_grad_embedding);
     tcase_add_test(tc, test_grad_losses);
     tcase_add_test(tc, test_loss_values);

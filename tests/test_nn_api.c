@@ -404,6 +404,167 @@ START_TEST(test_public_tied_and_merges)
 }
 END_TEST
 
+/* Every public entry that takes CSR arrays refuses row offsets that are
+ * negative or decrease before it reads a column index (ptr = {-1, 2, 3}
+ * was read at idx[-1]; {0, 2, 1} was accepted), and changes nothing: no
+ * output written, no gradient added.  ptr[0] > 0 stays allowed (documented:
+ * a slice of a larger CSR). */
+static int last_error_has(const char *what)
+{
+    const char *e = recnn_last_error();
+    return e && strstr(e, what) != NULL;
+}
+
+START_TEST(test_public_csr_offsets_checked)
+{
+    enum { D = 5, H = 3, N = 2 };
+    const int32_t idx[4] = {0, 2, 4, 1};
+    const float val[4] = {1, 2, 3, 4};
+    const int64_t bad[4][N + 1] = {{-1, 2, 3}, {0, 2, 1}, {1, 0, 2}, {0, 3, 2}};
+    recnn_layer *enc, *dec, *tied, *act;
+    recnn_net *net;
+    ck_assert_int_eq(recnn_layer_create_sparse_dense(&enc, D, H, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_masked_output(&dec, H, D, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_tied(&tied, enc, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_init(enc, RECNN_INIT_XAVIER_UNIFORM, 0, 3), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_init(dec, RECNN_INIT_XAVIER_UNIFORM, 0, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_create(&net, 4), RECNN_OK);
+    recnn_layer *enc2;
+    ck_assert_int_eq(recnn_layer_create_sparse_dense(&enc2, D, H, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(net, enc2), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_create_activation(&act, RECNN_ACT_SIGMOID, H, -1, 4),
+                     RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(net, act), RECNN_OK);
+    float h[N * H] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, gyh[N * H], y[N * D], gy[N * D];
+    float gh[N * H], lg[N * D];
+    for (int i = 0; i < N * H; i++)
+        gyh[i] = 1.0f;
+    for (int i = 0; i < N * D; i++)
+        gy[i] = 1.0f;
+    recnn_layer *masked[2] = {dec, tied};
+    for (int c = 0; c < 4; c++) {
+        const int64_t *p = bad[c];
+        recnn_layer_zero_grad(enc);
+        recnn_layer_zero_grad(dec);
+        recnn_layer_zero_grad(tied);
+        for (int i = 0; i < N * D; i++)
+            y[i] = -7.0f;
+        ck_assert_int_eq(recnn_layer_forward_sparse(enc, N, p, idx, val, y), RECNN_E_INVALID);
+        ck_assert_msg(last_error_has("CSR offset"), "case %d: %s", c, recnn_last_error());
+        ck_assert_int_eq(recnn_layer_backward_sparse(enc, N, p, idx, val, gyh),
+                         RECNN_E_INVALID);
+        ck_assert_msg(last_error_has("CSR offset"), "case %d: %s", c, recnn_last_error());
+        for (int m = 0; m < 2; m++) {
+            ck_assert_int_eq(recnn_layer_forward_masked(masked[m], N, h, p, idx, y),
+                             RECNN_E_INVALID);
+            ck_assert_msg(last_error_has("CSR offset"), "case %d/%d: %s", c, m,
+                          recnn_last_error());
+            ck_assert_int_eq(recnn_layer_backward_masked(masked[m], N, h, p, idx, gy, gh),
+                             RECNN_E_INVALID);
+            ck_assert_msg(last_error_has("CSR offset"), "case %d/%d: %s", c, m,
+                          recnn_last_error());
+        }
+        for (int i = 0; i < N * D; i++)
+            ck_assert_float_eq(y[i], -7.0f);
+        /* no gradient was added anywhere */
+        recnn_layer *all[2] = {enc, dec};
+        for (int L = 0; L < 2; L++)
+            for (int q = 0; q < recnn_layer_param_count(all[L]); q++) {
+                float *g;
+                int64_t cnt;
+                ck_assert_int_eq(recnn_layer_param(all[L], q, NULL, &g, &cnt, NULL), RECNN_OK);
+                for (int64_t k = 0; k < cnt; k++)
+                    ck_assert_float_eq(g[k], 0.0f);
+            }
+        const float *ny = NULL;
+        ck_assert_int_eq(recnn_net_forward_sparse(net, N, p, idx, val, 0, &ny),
+                         RECNN_E_INVALID);
+        ck_assert_msg(last_error_has("CSR offset"), "case %d: %s", c, recnn_last_error());
+        ck_assert_ptr_null(ny);
+        double loss = -1;
+        ck_assert_int_eq(recnn_loss_masked_mse(N, D, y, p, idx, val, 0.5f, 0.0f, 1.0f, lg,
+                                               &loss),
+                         RECNN_E_INVALID);
+        ck_assert_msg(last_error_has("CSR offset"), "case %d: %s", c, recnn_last_error());
+        ck_assert(loss == -1);
+    }
+    /* a batch starting at ptr[0] = 1 is the slice idx[1..4) and gives the
+     * same result as the same rows re-based at 0 */
+    const int64_t p1[N + 1] = {1, 3, 4}, p0[N + 1] = {0, 2, 3};
+    float y1[N * H], y0[N * H], m1[3], m0[3];
+    ck_assert_int_eq(recnn_layer_forward_sparse(enc, N, p1, idx, val, y1), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_forward_sparse(enc, N, p0, idx + 1, val + 1, y0), RECNN_OK);
+    ck_assert_mem_eq(y1, y0, sizeof y1);
+    ck_assert_int_eq(recnn_layer_forward_masked(dec, N, h, p1, idx, m1), RECNN_OK);
+    ck_assert_int_eq(recnn_layer_forward_masked(dec, N, h, p0, idx + 1, m0), RECNN_OK);
+    ck_assert_mem_eq(m1, m0, sizeof m1);
+    const float *ny = NULL;
+    ck_assert_int_eq(recnn_net_forward_sparse(net, N, p1, idx, val, 0, &ny), RECNN_OK);
+    ck_assert_ptr_nonnull(ny);
+    recnn_net_free(net);
+    recnn_layer_free(tied);
+    recnn_layer_free(dec);
+    recnn_layer_free(enc);
+}
+END_TEST
+
+/* A net frees its layers, so a layer may belong to one net only: adding it
+ * to a second net (which made freeing both nets a double free) or twice to
+ * the same one is refused and leaves both nets as they were; a layer that
+ * a net refused for another reason stays free to be added elsewhere. */
+START_TEST(test_public_net_layer_ownership)
+{
+    recnn_net *n1, *n2, *n3;
+    ck_assert_int_eq(recnn_net_create(&n1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_create(&n2, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_create(&n3, 8), RECNN_OK);
+    recnn_layer *l, *l2, *l3;
+    ck_assert_int_eq(recnn_layer_create_dense(&l, 3, 3, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(n1, l), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(n2, l), RECNN_E_INVALID);
+    ck_assert_msg(last_error_has("another net"), "%s", recnn_last_error());
+    ck_assert_int_eq(recnn_net_n_layers(n2), 0);
+    ck_assert_int_eq(recnn_net_add(n1, l), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_net_n_layers(n1), 1);
+    /* refused for its max_batch (4 < 8): still free, then taken by n1 */
+    ck_assert_int_eq(recnn_layer_create_dense(&l3, 3, 2, 0, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(n3, l3), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_net_n_layers(n3), 0);
+    ck_assert_int_eq(recnn_net_add(n1, l3), RECNN_OK);
+    ck_assert_ptr_eq(recnn_net_layer(n1, 1), l3);
+    ck_assert_int_eq(recnn_net_add(n2, l3), RECNN_E_INVALID);
+    /* n2 works with a layer of its own */
+    ck_assert_int_eq(recnn_layer_create_dense(&l2, 3, 3, 1, 4), RECNN_OK);
+    ck_assert_int_eq(recnn_net_add(n2, l2), RECNN_OK);
+    ck_assert_int_eq(recnn_net_init(n1, RECNN_INIT_XAVIER_UNIFORM, 0, 1), RECNN_OK);
+    ck_assert_int_eq(recnn_net_init(n2, RECNN_INIT_XAVIER_UNIFORM, 0, 2), RECNN_OK);
+    const float x[6] = {1, 2, 3, 4, 5, 6};
+    const float *y1, *y2;
+    ck_assert_int_eq(recnn_net_forward(n1, 2, x, 0, &y1), RECNN_OK);
+    ck_assert_int_eq(recnn_net_forward(n2, 2, x, 0, &y2), RECNN_OK);
+    ck_assert(isfinite(y1[0]) && isfinite(y2[0]));
+    /* each layer freed once (ASan / valgrind see a double free otherwise) */
+    recnn_net_free(n1);
+    recnn_net_free(n2);
+    recnn_net_free(n3);
+}
+END_TEST
+
+/* recnn_init_fill of nothing: a NULL buffer with count 0 is fine for every
+ * scheme (ZERO called memset(NULL, 0, 0), undefined), NULL with a count
+ * is not. */
+START_TEST(test_public_init_fill_empty)
+{
+    for (int s = RECNN_INIT_ZERO; s <= RECNN_INIT_UNIFORM; s++)
+        ck_assert_int_eq(recnn_init_fill(NULL, 0, s, 1, 1, 0.5f, 1), RECNN_OK);
+    ck_assert_int_eq(recnn_init_fill(NULL, 3, RECNN_INIT_ZERO, 1, 1, 0.5f, 1),
+                     RECNN_E_INVALID);
+    float w[3] = {1, 2, 3};
+    ck_assert_int_eq(recnn_init_fill(w, 2, RECNN_INIT_ZERO, 1, 1, 0, 1), RECNN_OK);
+    ck_assert(w[0] == 0 && w[1] == 0 && w[2] == 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn_api");
@@ -413,6 +574,9 @@ int main(void)
     tcase_add_test(tc, test_public_sparse_autorec);
     tcase_add_test(tc, test_public_net_sparse_resume);
     tcase_add_test(tc, test_public_tied_and_merges);
+    tcase_add_test(tc, test_public_csr_offsets_checked);
+    tcase_add_test(tc, test_public_net_layer_ownership);
+    tcase_add_test(tc, test_public_init_fill_empty);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

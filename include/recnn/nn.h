@@ -200,7 +200,9 @@ RECNN_API int recnn_net_create(recnn_net **out, int64_t max_batch);
 RECNN_API void recnn_net_free(recnn_net *net);
 /* Appends l; the net takes ownership on success (not on failure).  Its
  * in_dim must equal the previous layer's out_dim; merges and embeddings
- * are refused. */
+ * are refused (RECNN_E_UNSUPPORTED).  A layer belongs to at most one net:
+ * adding one that a net already owns (this net or another) is
+ * RECNN_E_INVALID and changes nothing. */
 RECNN_API int recnn_net_add(recnn_net *net, recnn_layer *l);
 RECNN_API int recnn_net_n_layers(const recnn_net *net);
 RECNN_API recnn_layer *recnn_net_layer(recnn_net *net, int i); /* borrowed */

@@ -230,6 +230,12 @@ RECNN_API int recnn_net_add(recnn_net *net, recnn_layer *l)
 {
     if (!net || !l)
         return recnn__fail(RECNN_E_INVALID, "net add: NULL argument");
+    /* a net frees its layers: one in two nets (or twice in one) would be
+     * freed twice */
+    if (l->owner == net)
+        return recnn__fail(RECNN_E_INVALID, "net add: layer already in the net");
+    if (l->owner)
+        return recnn__fail(RECNN_E_INVALID, "net add: layer already owned by another net");
     if (l->kind == RECNN__L_EMBEDDING || l->kind == RECNN__L_CONCAT ||
         l->kind == RECNN__L_PRODUCT)
         return recnn__fail(RECNN_E_UNSUPPORTED,
@@ -247,9 +253,6 @@ RECNN_API int recnn_net_add(recnn_net *net, recnn_layer *l)
                                net->n, (long long)l->in_dim,
                                (long long)net->layers[net->n - 1]->out_dim);
     }
-    for (int i = 0; i < net->n; i++)
-        if (net->layers[i] == l)
-            return recnn__fail(RECNN_E_INVALID, "net add: layer already in the net");
     int st = recnn__layer_alloc_io(l);
     if (st)
         return st;
@@ -262,6 +265,7 @@ RECNN_API int recnn_net_add(recnn_net *net, recnn_layer *l)
         net->cap = cap;
     }
     net->layers[net->n++] = l;
+    l->owner = net;
     net->have_forward = 0;
     return RECNN_OK;
 }
@@ -402,11 +406,14 @@ RECNN_API int recnn_loss_masked_mse(int64_t n, int64_t dim, const float *y,
             *loss = 0.0;
         return RECNN_OK;
     }
+    recnn__csr c = csr_of(n, ptr, idx, val);
+    int st = recnn__csr_check_ptr(&c, "masked mse");
+    if (st)
+        return st;
     for (int64_t k = ptr[0]; k < ptr[n]; k++)
         if (idx[k] < 0 || idx[k] >= dim)
             return recnn__fail(RECNN_E_INVALID, "masked mse: column %d outside [0, %lld)",
                                (int)idx[k], (long long)dim);
-    recnn__csr c = csr_of(n, ptr, idx, val);
     return set_loss(loss,
                     recnn__loss_masked_mse(dim, y, &c, unobs_w, unobs_t, scale, grad));
 }

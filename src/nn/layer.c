@@ -429,6 +429,9 @@ static int check_csr(const recnn__layer *l, const recnn__csr *x, int64_t dim, co
     int st = check_batch(l, x->n, what);
     if (st)
         return st;
+    /* the offsets first: the column scan below reads idx[ptr[0] .. ptr[n]) */
+    if ((st = recnn__csr_check_ptr(x, what)))
+        return st;
     if (x->cols_ok > 0 && x->cols_ok <= dim) /* vouched for by its builder */
         return RECNN_OK;
     /* Column range check: one pass over the batch (cheap next to the

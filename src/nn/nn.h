@@ -98,6 +98,13 @@ int recnn__csrt_build_from(const recnn__csr *x, int64_t n_cols, const int64_t *p
                            const int32_t *row, recnn__csrt *t);
 void recnn__csrt_free(recnn__csrt *t); /* accepts a zeroed t */
 
+/* Checks the row offsets of a batch (x->ptr non-NULL when x->n > 0), before
+ * anything reads an index: every batch row's ptr[s] >= 0 (so ptr[0] need
+ * not be 0, but the entries start inside idx/val) and ptr[s] <= ptr[s+1]
+ * (rows of negative length would make the entries overlap or run before
+ * ptr[0]); a sel entry must be >= 0.  RECNN_E_INVALID naming the row,
+ * with `what` as the message's prefix.  O(n). */
+int recnn__csr_check_ptr(const recnn__csr *x, const char *what);
 /* Entries in the batch (sum of the n rows' lengths). */
 int64_t recnn__csr_nnz(const recnn__csr *x);
 /* off[0..n]: where batch row r starts in the concatenated order of the
@@ -197,12 +204,17 @@ static inline float recnn__expf(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = (p * r) * r + r + 1.0f;
-    /* times 2^n through the exponent bits (n in [-126, 127]) */
+    /* times 2^n through the exponent bits (n in [-126, 127]).  A NaN x
+     * (a diverged model) leaves n NaN, whose conversion to an integer is
+     * undefined and once gave a negative left shift: it takes n = 0
+     * instead (p is NaN, so the result still is).  The shift is done
+     * unsigned; for every other x the bits are the same as before. */
     union {
-        int32_t i;
+        uint32_t u;
         float f;
     } sc;
-    sc.i = ((int32_t)n + 127) << 23;
+    int32_t ni = n == n ? (int32_t)n : 0;
+    sc.u = (uint32_t)(ni + 127) << 23;
     return p * sc.f;
 }
 
@@ -311,6 +323,10 @@ struct recnn_layer {
     /* Optional output / input-gradient workspaces (recnn__layer_alloc_io),
      * max_batch x out_dim and max_batch x in_dim; NULL until requested. */
     float *y, *gx, *gx2;
+
+    /* The recnn_net that owns the layer (set by recnn_net_add), or NULL:
+     * a layer belongs to at most one net, which frees it. */
+    const void *owner;
 };
 
 /* Creation.  Every layer is freed with recnn__layer_free (NULL ok).

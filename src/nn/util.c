@@ -7,6 +7,27 @@
 
 /* ---- CSR ---------------------------------------------------------------- */
 
+int recnn__csr_check_ptr(const recnn__csr *x, const char *what)
+{
+    for (int64_t r = 0; r < x->n; r++) {
+        int64_t s = x->sel ? x->sel[r] : r;
+        if (s < 0)
+            return recnn__fail(RECNN_E_INVALID, "%s: batch row %lld selects CSR row %lld",
+                               what, (long long)r, (long long)s);
+        if (x->ptr[s] < 0)
+            return recnn__fail(RECNN_E_INVALID,
+                               "%s: CSR offset ptr[%lld] = %lld is negative (batch row %lld)",
+                               what, (long long)s, (long long)x->ptr[s], (long long)r);
+        if (x->ptr[s + 1] < x->ptr[s])
+            return recnn__fail(RECNN_E_INVALID,
+                               "%s: CSR offsets decrease at batch row %lld: ptr[%lld] = %lld "
+                               "> ptr[%lld] = %lld",
+                               what, (long long)r, (long long)s, (long long)x->ptr[s],
+                               (long long)(s + 1), (long long)x->ptr[s + 1]);
+    }
+    return RECNN_OK;
+}
+
 int64_t recnn__csr_nnz(const recnn__csr *x)
 {
     if (!x->sel)
@@ -54,7 +75,7 @@ static int csrt_check_batch(const recnn__csr *x, int64_t n_cols)
         (x->n > 0 && (!x->ptr || !x->idx)))
         return recnn__fail(RECNN_E_INVALID,
                            "transpose: needs a batch of consecutive rows (sel == NULL)");
-    return RECNN_OK;
+    return recnn__csr_check_ptr(x, "transpose");
 }
 
 int recnn__csrt_build(const recnn__csr *x, int64_t n_cols, recnn__csrt *t)
@@ -416,7 +437,8 @@ int recnn__init_fill(float *w, int64_t n, int scheme, int64_t fan_in, int64_t fa
     int normal = 0;
     switch (scheme) {
     case RECNN__INIT_ZERO:
-        memset(w, 0, (size_t)n * sizeof(float));
+        if (n > 0) /* w may be NULL when n == 0; memset(NULL, 0, 0) is undefined */
+            memset(w, 0, (size_t)n * sizeof(float));
         return RECNN_OK;
     case RECNN__INIT_XAVIER_UNIFORM: bound = gain * sqrt(6.0 / (double)(fan_in + fan_out)); break;
     case RECNN__INIT_XAVIER_NORMAL:
