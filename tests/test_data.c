@@ -577,6 +577,50 @@ START_TEST(csr_csc_consistent)
 }
 END_TEST
 
+/* The generator's timestamps lie in [time_start, time_start + time_span):
+ * a range whose last second does not fit an int64_t is refused (it was
+ * accepted, computing time_start + offset with signed overflow); the
+ * largest range that fits is generated, every timestamp in it. */
+START_TEST(synthetic_time_range_overflow)
+{
+    recnn_synthetic_options so;
+    recnn_synthetic_options_init(&so);
+    so.n_users = 20;
+    so.n_items = 15;
+    so.n_ratings = 100;
+    so.n_genres = 0;
+    recnn_dataset *d = (recnn_dataset *)&so; /* must be reset to NULL on failure */
+    so.time_start = INT64_MAX;
+    ck_assert_int_eq(recnn_dataset_synthetic(&d, &so), RECNN_E_INVALID);
+    ck_assert_ptr_null(d);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "time_start"));
+    so.time_span = 1000;
+    so.time_start = INT64_MAX - 998; /* last second INT64_MAX + 1 */
+    ck_assert_int_eq(recnn_dataset_synthetic(&d, &so), RECNN_E_INVALID);
+    ck_assert_ptr_null(d);
+
+    /* the edges that fit: last second exactly INT64_MAX, and the bottom */
+    const int64_t starts[2] = {INT64_MAX - 999, INT64_MIN};
+    for (int c = 0; c < 2; c++) {
+        so.time_start = starts[c];
+        ck_assert_int_eq(recnn_dataset_synthetic(&d, &so), RECNN_OK);
+        const int64_t *t = NULL;
+        ck_assert_int_eq(recnn_dataset_triplets(d, NULL, NULL, NULL, &t), RECNN_OK);
+        ck_assert_ptr_nonnull(t);
+        int64_t n = recnn_dataset_n_ratings(d), lo = INT64_MAX, hi = INT64_MIN;
+        ck_assert_int_eq(n, 100);
+        for (int64_t k = 0; k < n; k++) {
+            lo = t[k] < lo ? t[k] : lo;
+            hi = t[k] > hi ? t[k] : hi;
+        }
+        ck_assert_int_ge(lo, starts[c]); /* no wrap-around past INT64_MAX */
+        ck_assert_int_le(hi, starts[c] + 999);
+        recnn_dataset_free(d);
+        d = NULL;
+    }
+}
+END_TEST
+
 /* ---- metadata ------------------------------------------------------------------ */
 
 START_TEST(meta_uitem_latin1)
@@ -877,6 +921,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
     tcase_add_test(tc, idmap_round_trip);
     tcase_add_test(tc, csr_csc_consistent);
+    tcase_add_test(tc, synthetic_time_range_overflow);
     tcase_add_test(tc, meta_uitem_latin1);
     tcase_add_test(tc, meta_movies_csv);
     tcase_add_test(tc, save_text_round_trip);

@@ -56,6 +56,12 @@ static int check_opts(const recnn_synthetic_options *o)
         return recnn__fail(RECNN_E_INVALID, "synthetic: n_genres must be in 0..64");
     if (o->time_span < 1)
         return recnn__fail(RECNN_E_INVALID, "synthetic: time_span must be >= 1");
+    /* the last timestamp, time_start + time_span - 1, must fit an int64_t */
+    if (o->time_start > INT64_MAX - (o->time_span - 1))
+        return recnn__fail(RECNN_E_INVALID,
+                           "synthetic: time_start %lld + time_span %lld overflows a 64-bit "
+                           "timestamp",
+                           (long long)o->time_start, (long long)o->time_span);
     return RECNN_OK;
 }
 
