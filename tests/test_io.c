@@ -3,9 +3,13 @@
  * foreign / future-version / unknown-kind files, files whose checksums
  * are right but whose content is inconsistent, and crash-safe saving (a
  * failed save leaves the previous file byte-identical and no temporary
- * file behind). */
+ * file behind); what saving does to the path it is given (a FIFO or a
+ * device is refused, a symbolic link is followed, the mode of a replaced
+ * file is kept, any valid file name works); non-finite parameters. */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -862,6 +866,222 @@ START_TEST(test_save_failure_keeps_old_file)
 }
 END_TEST
 
+/* ---- what saving does to the path ------------------------------------------ */
+
+/* A FIFO, a symbolic link to a FIFO and to a directory, a dangling link:
+ * refused with RECNN_E_IO "not a regular file", nothing created or
+ * replaced, no blocking.  A link to a regular file: the file it points to
+ * is replaced, the link stays a link. */
+START_TEST(test_save_special_paths)
+{
+    make_tmpdir();
+    recnn_dataset *d = make_data(5, 6, 0.3, 21);
+    recnn_model *m = fit_model("popularity", NULL, d);
+    char fifo[512], link[512], target[512], p[512];
+    path_in(fifo, sizeof fifo, "fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(recnn_model_save(m, fifo), RECNN_E_IO);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "not a regular file"));
+    struct stat sb;
+    ck_assert_int_eq(lstat(fifo, &sb), 0);
+    ck_assert(S_ISFIFO(sb.st_mode)); /* still the FIFO */
+    ck_assert_int_eq(count_dir_entries(), 1);
+
+    path_in(link, sizeof link, "to_fifo");
+    ck_assert_int_eq(symlink(fifo, link), 0);
+    ck_assert_int_eq(recnn_model_save(m, link), RECNN_E_IO);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "not a regular file"));
+    ck_assert_int_eq(lstat(link, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_eq(lstat(fifo, &sb), 0);
+    ck_assert(S_ISFIFO(sb.st_mode));
+    ck_assert_int_eq(count_dir_entries(), 2);
+    unlink(link);
+
+    path_in(link, sizeof link, "to_dir");
+    ck_assert_int_eq(symlink(tmpdir, link), 0);
+    ck_assert_int_eq(recnn_model_save(m, link), RECNN_E_IO);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "not a regular file"));
+    ck_assert_int_eq(lstat(link, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    unlink(link);
+
+    /* a dangling link: not followed into creating its target */
+    path_in(link, sizeof link, "dangling");
+    path_in(target, sizeof target, "absent.rmdl");
+    ck_assert_int_eq(symlink(target, link), 0);
+    ck_assert_int_eq(recnn_model_save(m, link), RECNN_E_IO);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "not a regular file"));
+    ck_assert_int_eq(lstat(link, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_ne(lstat(target, &sb), 0);
+    ck_assert_int_eq(count_dir_entries(), 2); /* fifo, dangling */
+    unlink(link);
+
+    /* a link to a regular file (a relative link): the file is replaced */
+    path_in(target, sizeof target, "real.rmdl");
+    write_all(target, "old", 3);
+    path_in(link, sizeof link, "current.rmdl");
+    ck_assert_int_eq(symlink("real.rmdl", link), 0);
+    ck_assert_int_eq(recnn_model_save(m, link), RECNN_OK);
+    ck_assert_int_eq(lstat(link, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    recnn_model *b = NULL;
+    ck_assert_int_eq(recnn_model_load(&b, target), RECNN_OK);
+    assert_same_model(m, b);
+    recnn_model_free(b);
+    ck_assert_int_eq(count_dir_entries(), 3); /* fifo, real, link: no temporary */
+
+    /* a directory itself */
+    ck_assert_int_eq(recnn_model_save(m, tmpdir), RECNN_E_IO);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "not a regular file"));
+    path_in(p, sizeof p, "fifo");
+    ck_assert_int_eq(lstat(p, &sb), 0);
+    ck_assert(S_ISFIFO(sb.st_mode));
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Replacing a file keeps its mode; a new file gets 0666 minus the umask. */
+START_TEST(test_save_permissions)
+{
+    make_tmpdir();
+    recnn_dataset *d = make_data(5, 6, 0.3, 22);
+    recnn_model *m = fit_model("popularity", NULL, d);
+    char p[512];
+    path_in(p, sizeof p, "private.rmdl");
+    write_all(p, "old", 3);
+    ck_assert_int_eq(chmod(p, 0600), 0);
+    ck_assert_int_eq(recnn_model_save(m, p), RECNN_OK);
+    struct stat sb;
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+    ck_assert_int_eq(chmod(p, 0640), 0);
+    ck_assert_int_eq(recnn_model_save(m, p), RECNN_OK);
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+    recnn_model *b = NULL;
+    ck_assert_int_eq(recnn_model_load(&b, p), RECNN_OK);
+    recnn_model_free(b);
+    /* new files: the umask applies */
+    mode_t old = umask(027);
+    path_in(p, sizeof p, "new1.rmdl");
+    int st = recnn_model_save(m, p);
+    umask(002);
+    char q[512];
+    path_in(q, sizeof q, "new2.rmdl");
+    int st2 = recnn_model_save(m, q);
+    umask(old);
+    ck_assert_int_eq(st, RECNN_OK);
+    ck_assert_int_eq(st2, RECNN_OK);
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+    ck_assert_int_eq(stat(q, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0664);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+    remove_tmpdir();
+}
+END_TEST
+
+/* A file name of the longest length the directory allows can be saved
+ * (the temporary file's name must not be longer than the target's). */
+START_TEST(test_save_long_name)
+{
+    make_tmpdir();
+    long nm = pathconf(tmpdir, _PC_NAME_MAX);
+    if (nm <= 0 || nm > 255)
+        nm = 255;
+    char name[256];
+    memset(name, 'n', (size_t)nm - 1);
+    name[nm - 1] = '\0'; /* NAME_MAX - 1 bytes, e.g. 254 */
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    recnn_dataset *d = make_data(5, 6, 0.3, 23);
+    recnn_model *m = fit_model("popularity", NULL, d);
+    ck_assert_msg(recnn_model_save(m, p) == RECNN_OK, "%s", recnn_last_error());
+    ck_assert_msg(recnn_model_save(m, p) == RECNN_OK, "%s", recnn_last_error());
+    recnn_model *b = NULL;
+    ck_assert_int_eq(recnn_model_load(&b, p), RECNN_OK);
+    assert_same_model(m, b);
+    recnn_model_free(b);
+    ck_assert_int_eq(count_dir_entries(), 1);
+    unlink(p);
+    recnn_model_free(m);
+    recnn_dataset_free(d);
+    remove_tmpdir();
+}
+END_TEST
+
+/* A file with valid checksums whose float tensor holds NaN or +-Inf is
+ * refused naming the tensor; a model whose parameters hold one is not
+ * saved (RECNN_E_NUMERIC, nothing written). */
+START_TEST(test_nonfinite_tensors)
+{
+    make_tmpdir();
+    size_t n, m;
+    unsigned char *b = small_file(&n);
+    tsec s[16];
+    int ns = parse_sections(b, n, s, 16);
+    int k = find_section(s, ns, "TNSR");
+    unsigned char *tn = malloc(s[k].len);
+    ck_assert_ptr_nonnull(tn);
+    memcpy(tn, s[k].p, s[k].len);
+    tsec save = s[k];
+    s[k].p = tn;
+    ck_assert_uint_eq(le64(tn + 4) & 0xffffffffu, RECNN__F32);
+    uint64_t count = le64(tn + 8);
+    uint32_t nl = (uint32_t)(le64(tn) & 0xffffffffu);
+    ck_assert_uint_ge(count, 2);
+    unsigned char *data = tn + 16 + ((nl + 7) & ~7u);
+    const uint32_t bad[] = {0x7fc00000u, 0xffc00001u, 0x7f800000u, 0xff800000u};
+    for (int j = 0; j < 4; j++) {
+        memcpy(tn, save.p, save.len);
+        st32(data + 4 * (count - 1), bad[j]);
+        unsigned char *c = build_file(b, s, ns, &m);
+        ck_assert_int_eq(load_mem(c, m), RECNN_E_CORRUPT);
+        ck_assert_ptr_nonnull(strstr(recnn_last_error(), "non-finite"));
+        ck_assert_ptr_nonnull(strstr(recnn_last_error(), "\"score\""));
+        free(c);
+    }
+    /* the largest finite float loads */
+    memcpy(tn, save.p, save.len);
+    st32(data, 0x7f7fffffu);
+    unsigned char *c = build_file(b, s, ns, &m);
+    ck_assert_int_eq(load_mem(c, m), RECNN_OK);
+    free(c);
+    s[k] = save;
+    free(tn);
+    free(b);
+
+    /* saving: a NaN in a parameter */
+    recnn_dataset *d = make_data(5, 6, 0.3, 24);
+    recnn_model *mod = fit_model("popularity", NULL, d);
+    recnn__tensor t[RECNN__MAX_TENSORS];
+    int nt = mod->vt->tensors(mod, t, RECNN__MAX_TENSORS);
+    ck_assert_int_ge(nt, 1);
+    ck_assert_int_eq(t[0].dtype, RECNN__F32);
+    float *f = t[0].data;
+    float keep = f[1];
+    f[1] = NAN;
+    char p[512];
+    path_in(p, sizeof p, "nan.rmdl");
+    ck_assert_int_eq(recnn_model_save(mod, p), RECNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(recnn_last_error(), "score"));
+    ck_assert_int_eq(count_dir_entries(), 0);
+    f[1] = INFINITY;
+    ck_assert_int_eq(recnn_model_save(mod, p), RECNN_E_NUMERIC);
+    f[1] = keep;
+    ck_assert_int_eq(recnn_model_save(mod, p), RECNN_OK);
+    ck_assert_int_eq(count_dir_entries(), 1);
+    recnn_model_free(mod);
+    recnn_dataset_free(d);
+    remove_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
     umask(022);
@@ -880,6 +1100,10 @@ int main(void)
     tcase_add_test(t, test_checksummed_but_inconsistent);
     tcase_add_test(t, test_save_errors);
     tcase_add_test(t, test_save_failure_keeps_old_file);
+    tcase_add_test(t, test_save_special_paths);
+    tcase_add_test(t, test_save_permissions);
+    tcase_add_test(t, test_save_long_name);
+    tcase_add_test(t, test_nonfinite_tensors);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,35 +1,67 @@
-/* Buffered line reading and number parsing for the text formats. */
+/* Buffered line reading and number parsing for the text formats, and the
+ * atomic replacement of a file that the writers share. */
+#define _XOPEN_SOURCE 700 /* realpath (the Makefile's POSIX level lacks it) */
 #include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_CHUNK ((size_t)1 << 22) /* 4 MiB */
+
+int recnn__open_regular(const char *path, int *fd_out)
+{
+    *fd_out = -1;
+    if (!path)
+        return recnn__fail(RECNN_E_INVALID, "path must not be NULL");
+    struct stat st;
+    /* checked before opening too: opening a device can have effects */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? recnn__fail(RECNN_E_IO, "%s: is a directory", path)
+                                   : recnn__fail(RECNN_E_IO, "%s: not a regular file", path);
+    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return S_ISDIR(st.st_mode) ? recnn__fail(RECNN_E_IO, "%s: is a directory", path)
+                                   : recnn__fail(RECNN_E_IO, "%s: not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    *fd_out = fd;
+    return RECNN_OK;
+}
 
 int recnn__reader_open(recnn__reader *r, const char *path)
 {
     memset(r, 0, sizeof *r);
     r->fd = -1;
     r->path = path;
-    if (!path)
-        return recnn__fail(RECNN_E_INVALID, "path must not be NULL");
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
-        return recnn__fail(RECNN_E_IO, "%s: is a directory", path);
-    }
+    int fd;
+    int st = recnn__open_regular(path, &fd);
+    if (st)
+        return st;
     /* small files get a small buffer (it grows for long lines) */
     size_t cap = READ_CHUNK;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size + 1 < cap)
-        cap = (size_t)st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size + 1 < cap)
+        cap = (size_t)sb.st_size + 1 < 4096 ? 4096 : (size_t)sb.st_size + 1;
     r->buf = malloc(cap);
     if (!r->buf) {
         close(fd);
@@ -47,6 +79,12 @@ void recnn__reader_close(recnn__reader *r)
     free(r->buf);
     r->fd = -1;
     r->buf = NULL;
+}
+
+static int too_long(const recnn__reader *r)
+{
+    return recnn__fail(RECNN_E_FORMAT, "%s:%lld: line longer than %zu MiB", r->path,
+                       (long long)r->line + 1, RECNN__MAX_LINE >> 20);
 }
 
 int recnn__reader_next(recnn__reader *r, const char **s, const char **e)
@@ -72,14 +110,16 @@ int recnn__reader_next(recnn__reader *r, const char **s, const char **e)
                 r->end = rest;
             }
             if (r->end == r->cap) {
-                if (r->cap > ((size_t)1 << 40))
-                    return recnn__fail(RECNN_E_FORMAT, "%s:%lld: line too long", r->path,
-                                       (long long)r->line + 1);
-                char *nb = realloc(r->buf, r->cap * 2);
+                /* room for the longest line plus "\r\n", no more */
+                if (r->cap >= RECNN__MAX_LINE + 2)
+                    return too_long(r);
+                size_t nc = r->cap * 2 < RECNN__MAX_LINE + 2 ? r->cap * 2
+                                                             : RECNN__MAX_LINE + 2;
+                char *nb = realloc(r->buf, nc);
                 if (!nb)
                     return recnn__fail(RECNN_E_NOMEM, "%s: out of memory", r->path);
                 r->buf = nb;
-                r->cap *= 2;
+                r->cap = nc;
             }
             ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end);
             if (got < 0) {
@@ -93,9 +133,11 @@ int recnn__reader_next(recnn__reader *r, const char **s, const char **e)
             r->end += (size_t)got;
             continue;
         }
-        r->line++;
         if (le > b && le[-1] == '\r')
             le--;
+        if ((size_t)(le - b) > RECNN__MAX_LINE)
+            return too_long(r);
+        r->line++;
         if (r->line == 1 && le - b >= 3 && (unsigned char)b[0] == 0xEF &&
             (unsigned char)b[1] == 0xBB && (unsigned char)b[2] == 0xBF)
             b += 3;
@@ -260,4 +302,158 @@ int recnn__parse_date(const char *s, const char *e, int64_t *out)
         return RECNN__NUM_BAD;
     *out = recnn__days_from_civil(y, m, d) * 86400;
     return RECNN__NUM_OK;
+}
+
+/* ---- replacing a file atomically ------------------------------------------ */
+
+static atomic_uint replace_counter;
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+int recnn__replace_begin(recnn__replace *r, const char *path)
+{
+    r->target = r->tmp = NULL;
+    r->fd = -1;
+    if (!path || !*path)
+        return recnn__fail(RECNN_E_INVALID, "path must not be NULL or empty");
+    struct stat st;
+    bool exists = false;
+    if (lstat(path, &st) == 0) {
+        exists = true;
+        if (S_ISLNK(st.st_mode)) {
+            /* replace the file the link resolves to, keep the link */
+            r->target = realpath(path, NULL);
+            if (!r->target) {
+                int e = errno;
+                if (e == ENOMEM)
+                    return recnn__fail(RECNN_E_NOMEM, "out of memory");
+                return recnn__fail(RECNN_E_IO, "%s: not a regular file (a symbolic link "
+                                   "that does not resolve: %s)", path, strerror(e));
+            }
+            if (stat(r->target, &st) != 0) {
+                int e = errno;
+                free(r->target);
+                r->target = NULL;
+                return recnn__fail(RECNN_E_IO, "%s: cannot access: %s", path, strerror(e));
+            }
+        }
+        if (!S_ISREG(st.st_mode)) {
+            free(r->target);
+            r->target = NULL;
+            return recnn__fail(RECNN_E_IO, "%s: not a regular file", path);
+        }
+    } else if (errno != ENOENT) {
+        return recnn__fail(RECNN_E_IO, "%s: cannot access: %s", path, strerror(errno));
+    }
+    if (!r->target && !(r->target = strdup(path)))
+        return recnn__fail(RECNN_E_NOMEM, "out of memory");
+    /* the temporary file: ".recnn-XXXXXX" in the target's directory */
+    const char *slash = strrchr(r->target, '/');
+    size_t dl = slash ? (size_t)(slash - r->target) + 1 : 0;
+    r->tmp = malloc(dl + 16);
+    if (!r->tmp) {
+        recnn__replace_abort(r);
+        return recnn__fail(RECNN_E_NOMEM, "out of memory");
+    }
+    memcpy(r->tmp, r->target, dl);
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^
+                    (uint64_t)(uintptr_t)r;
+    int e = 0;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint64_t x = mix64(seed ^ mix64(atomic_fetch_add(&replace_counter, 1u)));
+        char *w = r->tmp + dl;
+        memcpy(w, ".recnn-", 7);
+        for (int k = 0; k < 6; k++, x /= 62)
+            w[7 + k] = abc[x % 62];
+        w[13] = '\0';
+        /* 0666: the kernel applies the umask (and any default ACL) */
+        r->fd = open(r->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (r->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (r->fd < 0) {
+        e = errno;
+        free(r->tmp);
+        r->tmp = NULL;
+        recnn__replace_abort(r);
+        return recnn__fail(RECNN_E_IO, "%s: cannot create a temporary file: %s", path,
+                           strerror(e));
+    }
+    if (exists) {
+        /* keep the replaced file's owner (when allowed) and mode */
+        struct stat now;
+        if (fstat(r->fd, &now) == 0 && (now.st_uid != st.st_uid || now.st_gid != st.st_gid))
+            if (fchown(r->fd, st.st_uid, st.st_gid) != 0) {
+                /* not permitted: the new file stays the caller's */
+            }
+        if (fchmod(r->fd, st.st_mode & 07777) != 0) {
+            e = errno;
+            recnn__replace_abort(r);
+            return recnn__fail(RECNN_E_IO, "%s: cannot set the mode of the temporary file: "
+                               "%s", path, strerror(e));
+        }
+    }
+    return RECNN_OK;
+}
+
+/* Best effort: makes the rename durable.  Failures are ignored (some file
+ * systems cannot fsync a directory). */
+static void sync_dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (!slash) {
+        dir = strdup(".");
+    } else {
+        size_t l = slash == path ? 1 : (size_t)(slash - path);
+        dir = malloc(l + 1);
+        if (dir) {
+            memcpy(dir, path, l);
+            dir[l] = '\0';
+        }
+    }
+    if (!dir)
+        return;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int recnn__replace_commit(recnn__replace *r)
+{
+    int e = 0;
+    if (rename(r->tmp, r->target) != 0) {
+        e = errno ? errno : EIO;
+        unlink(r->tmp);
+    } else {
+        sync_dir_of(r->target);
+    }
+    free(r->tmp);
+    free(r->target);
+    r->tmp = r->target = NULL;
+    r->fd = -1;
+    return e;
+}
+
+void recnn__replace_abort(recnn__replace *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->tmp)
+        unlink(r->tmp);
+    free(r->tmp);
+    free(r->target);
+    r->tmp = r->target = NULL;
+    r->fd = -1;
 }

@@ -13,6 +13,8 @@
  * huge allocation nor a read past the end. */
 #include "io.h"
 
+#include "../data/text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -108,7 +110,6 @@ static size_t dtype_size(int dtype)
 /* ---- writer ------------------------------------------------------------ */
 
 static _Atomic int64_t inject_after = -1;
-static atomic_uint tmp_counter;
 
 void recnn__io_inject_write_failure(int64_t after_bytes)
 {
@@ -298,32 +299,22 @@ static int write_model(writer *w, const recnn_model *m, const char *conf, size_t
     return w->err;
 }
 
-/* Best effort: makes the rename durable.  Failures are ignored (some file
- * systems cannot fsync a directory). */
-static void sync_dir_of(const char *path)
+/* Index of the first NaN/Inf of a float32 tensor (any stride), -1 if none:
+ * an exponent of all ones, read from the bit pattern. */
+static int64_t first_nonfinite(const recnn__tensor *t)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = malloc(2);
-        if (dir)
-            memcpy(dir, ".", 2);
-    } else {
-        size_t l = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(l + 1);
-        if (dir) {
-            memcpy(dir, path, l);
-            dir[l] = '\0';
+    if (t->dtype != RECNN__F32 || t->count == 0)
+        return -1;
+    int64_t cols = t->cols > 0 ? t->cols : t->count, ld = t->cols > 0 ? t->ld : t->count;
+    const unsigned char *p = t->data;
+    for (int64_t r = 0; r < t->count / cols; r++)
+        for (int64_t c = 0; c < cols; c++) {
+            uint32_t u;
+            memcpy(&u, p + (size_t)(r * ld + c) * 4, 4);
+            if ((u & 0x7f800000u) == 0x7f800000u)
+                return r * cols + c;
         }
-    }
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
+    return -1;
 }
 
 RECNN_API int recnn_model_save(const recnn_model *m, const char *path)
@@ -365,38 +356,37 @@ RECNN_API int recnn_model_save(const recnn_model *m, const char *path)
         }
     }
 
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 48);
-    if (!tmp) {
+    /* NaN/Inf must never reach a file (the loader refuses them) */
+    if (!isfinite(m->global_mean) || !isfinite(m->scale_min) || !isfinite(m->scale_max)) {
         free(conf);
-        return recnn__fail(RECNN_E_NOMEM, "out of memory");
+        return recnn__fail(RECNN_E_NUMERIC, "%s: the global mean or rating scale is not "
+                           "finite; not saved", m->vt->kind);
     }
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, pl + 48, "%s.tmp.%ld.%u", path, (long)getpid(),
-                 atomic_fetch_add(&tmp_counter, 1u));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
+    for (int k = 0; k < nt; k++) {
+        int64_t bad = first_nonfinite(&t[k]);
+        if (bad >= 0) {
+            free(conf);
+            return recnn__fail(RECNN_E_NUMERIC, "%s: tensor \"%s\" holds a non-finite "
+                               "value (element %lld); not saved", m->vt->kind, t[k].name,
+                               (long long)bad);
+        }
     }
-    if (fd < 0) {
-        int e = errno;
+
+    recnn__replace rp;
+    int st = recnn__replace_begin(&rp, path);
+    if (st) {
         free(conf);
-        int st = recnn__fail(RECNN_E_IO, "%s: cannot create a temporary file: %s", path,
-                             strerror(e));
-        free(tmp);
         return st;
     }
     writer w = {0};
-    w.f = fdopen(fd, "wb");
+    w.f = fdopen(rp.fd, "wb");
     if (!w.f) {
         int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
+        recnn__replace_abort(&rp);
         free(conf);
         return recnn__fail(RECNN_E_IO, "%s: %s", path, strerror(e));
     }
+    rp.fd = -1; /* w.f owns it */
     int err = write_model(&w, m, conf, (size_t)need, t, nt);
     free(conf);
     if (!err && fflush(w.f) != 0)
@@ -405,17 +395,14 @@ RECNN_API int recnn_model_save(const recnn_model *m, const char *path)
         err = errno ? errno : EIO;
     if (fclose(w.f) != 0 && !err)
         err = errno ? errno : EIO;
-    if (!err && rename(tmp, path) != 0)
-        err = errno ? errno : EIO;
-    if (err) {
-        unlink(tmp);
-        free(tmp);
+    if (err)
+        recnn__replace_abort(&rp);
+    else
+        err = recnn__replace_commit(&rp);
+    if (err)
         return recnn__fail(RECNN_E_IO, "%s: writing the model failed (%s); the previous "
                                        "file, if any, is unchanged",
                            path, strerror(err));
-    }
-    free(tmp);
-    sync_dir_of(path);
     return RECNN_OK;
 }
 
@@ -891,6 +878,11 @@ static int parse_tensor(reader *r, loaded *L, recnn__tensor *t)
     if (!host_little())
         swap_elems(s->data + s->off, (size_t)count, el);
     *t = (recnn__tensor){L->name, (int)dtype, (int64_t)count, s->data + s->off, 0, 0};
+    int64_t bad = first_nonfinite(t);
+    if (bad >= 0)
+        return recnn__fail(RECNN_E_CORRUPT,
+                           "%s: tensor \"%s\" holds a non-finite value (element %lld)",
+                           r->name, L->name, (long long)bad);
     s->off = s->len;
     return RECNN_OK;
 }
