@@ -298,12 +298,13 @@ static int grow_arrays(loader *L, int64_t need)
 /* Lines of all files: an upper bound of the ratings, for exact allocation. */
 static int count_lines(const char *path, int64_t *lines)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return recnn__fail(RECNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    int st = recnn__open_regular(path, &fd); /* no FIFO, device or pipe */
+    if (st)
+        return st;
     size_t cap = (size_t)1 << 20;
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < cap)
+    if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size < cap)
         cap = (size_t)sb.st_size + 1;
     char *buf = malloc(cap);
     if (!buf) {
@@ -944,13 +945,16 @@ static bool valid_format(int f)
     return f >= RECNN_FORMAT_AUTO && f <= RECNN_FORMAT_GENERIC;
 }
 
-/* Resolves format AUTO and directories into a file list. */
+/* Resolves directories into files appended to l and format AUTO from the
+ * first file of this call (not l->p[0]: a split's test files are resolved
+ * after its train files, and their formats must be compared). */
 static int resolve_inputs(const char *const *paths, size_t n, int *format, pathlist *l)
 {
     if (!paths || n == 0)
         return recnn__fail(RECNN_E_INVALID, "no input files");
     if (!valid_format(*format))
         return recnn__fail(RECNN_E_INVALID, "unknown format %d", *format);
+    size_t first = l->n; /* files already listed belong to an earlier group */
     for (size_t k = 0; k < n; k++) {
         if (!paths[k])
             return recnn__fail(RECNN_E_INVALID, "path must not be NULL");
@@ -966,7 +970,7 @@ static int resolve_inputs(const char *const *paths, size_t n, int *format, pathl
         }
     }
     if (*format == RECNN_FORMAT_AUTO) {
-        int st = detect_file(l->p[0], format);
+        int st = detect_file(l->p[first], format);
         if (st)
             return st;
     }

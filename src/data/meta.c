@@ -40,6 +40,62 @@ static char *dup_range(const char *s, const char *e)
     return out;
 }
 
+/* The ids of described items the dataset does not contain, to refuse a
+ * second description of those too: byte strings (a name, or the 8 bytes
+ * of a numeric id) in an open-addressing hash set. */
+typedef struct keyset {
+    char **key; /* each: 8-byte length, then the bytes */
+    size_t n, cap;
+} keyset;
+
+static void keyset_free(keyset *k)
+{
+    for (size_t j = 0; j < k->cap; j++)
+        free(k->key[j]);
+    free(k->key);
+    memset(k, 0, sizeof *k);
+}
+
+/* 1 when [p, p + len) was already in the set, 0 when added, -1 on out of
+ * memory. */
+static int keyset_add(keyset *k, const void *p, size_t len)
+{
+    if (2 * (k->n + 1) > k->cap) {
+        size_t nc = k->cap ? 2 * k->cap : 64;
+        char **nk = calloc(nc, sizeof *nk);
+        if (!nk)
+            return -1;
+        for (size_t j = 0; j < k->cap; j++)
+            if (k->key[j]) {
+                uint64_t len2;
+                memcpy(&len2, k->key[j], 8);
+                size_t h = (size_t)(recnn__hash_bytes(k->key[j] + 8, (size_t)len2) & (nc - 1));
+                while (nk[h])
+                    h = (h + 1) & (nc - 1);
+                nk[h] = k->key[j];
+            }
+        free(k->key);
+        k->key = nk;
+        k->cap = nc;
+    }
+    size_t h = (size_t)(recnn__hash_bytes(p, len) & (k->cap - 1));
+    for (; k->key[h]; h = (h + 1) & (k->cap - 1)) {
+        uint64_t l2;
+        memcpy(&l2, k->key[h], 8);
+        if (l2 == len && memcmp(k->key[h] + 8, p, len) == 0)
+            return 1;
+    }
+    char *e = malloc(8 + len);
+    if (!e)
+        return -1;
+    uint64_t l64 = len;
+    memcpy(e, &l64, 8);
+    memcpy(e + 8, p, len);
+    k->key[h] = e;
+    k->n++;
+    return 0;
+}
+
 typedef struct csvf {
     char *text; /* unquoted copy (malloc'd) */
 } csvf;
@@ -99,29 +155,45 @@ static void csv_free(csvf *f, int n)
     }
 }
 
-/* Internal item index for an id field, or -1 when the dataset lacks it;
- * -2 (with last error) when the field is not a valid id. */
+/* Internal item index for an id field, or -1 when the dataset lacks it
+ * (an id seen before in this file is then RECNN_E_FORMAT "item described
+ * twice" too, returned as -2); -2 (with last error) when the field is not
+ * a valid id; -3 when out of memory. */
 static int64_t item_of(const recnn_dataset *d, const recnn__reader *r, const char *s,
-                       const char *e)
+                       const char *e, keyset *absent)
 {
+    int64_t k, id = 0;
     if (d->items->names) {
         char *name = dup_range(s, e);
         if (!name) {
             recnn__fail(RECNN_E_NOMEM, "out of memory");
+            return -3;
+        }
+        k = recnn__idmap_find_name(d->items, name);
+        free(name);
+    } else {
+        int c = recnn__parse_i64(s, e, &id);
+        if (c) {
+            recnn__fail(RECNN_E_FORMAT, "%s:%lld: item id \"%.*s\" is not an integer",
+                        r->path, (long long)r->line, (int)(e - s > 40 ? 40 : e - s), s);
             return -2;
         }
-        int64_t k = recnn__idmap_find_name(d->items, name);
-        free(name);
-        return k;
+        k = recnn__idmap_find(d->items, id);
     }
-    int64_t id;
-    int c = recnn__parse_i64(s, e, &id);
-    if (c) {
-        recnn__fail(RECNN_E_FORMAT, "%s:%lld: item id \"%.*s\" is not an integer",
-                    r->path, (long long)r->line, (int)(e - s > 40 ? 40 : e - s), s);
+    if (k >= 0)
+        return k;
+    int dup = d->items->names ? keyset_add(absent, s, (size_t)(e - s))
+                              : keyset_add(absent, &id, sizeof id);
+    if (dup < 0) {
+        recnn__fail(RECNN_E_NOMEM, "out of memory");
+        return -3;
+    }
+    if (dup) {
+        recnn__fail(RECNN_E_FORMAT, "%s:%lld: item described twice", r->path,
+                    (long long)r->line);
         return -2;
     }
-    return recnn__idmap_find(d->items, id);
+    return -1;
 }
 
 static int detect_meta(const char *path, int *format)
@@ -207,6 +279,7 @@ static int load_meta(recnn__meta **out, const recnn_dataset *d, const char *path
     int ng = 0;
     csvf f[8] = {{0}};
     int nf = 0;
+    keyset absent = {0};
     if (!m || !seen) {
         st = recnn__fail(RECNN_E_NOMEM, "out of memory");
         goto out;
@@ -231,6 +304,14 @@ static int load_meta(recnn__meta **out, const recnn_dataset *d, const char *path
                              (long long)blank);
             goto out;
         }
+        /* a NUL would cut an id or a title short; refused as in the rating
+         * files (the CSV header line is skipped unread) */
+        bool header = format == RECNN_META_CSV && lines == 0 &&
+                      ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'));
+        if (!header && memchr(s, '\0', (size_t)(e - s))) {
+            st = recnn__fail(RECNN_E_FORMAT, "%s:%lld: NUL byte", path, (long long)r.line);
+            goto out;
+        }
         int64_t item;
         if (format == RECNN_META_ML100K) {
             const char *fs[24], *fe[24];
@@ -252,8 +333,8 @@ static int load_meta(recnn__meta **out, const recnn_dataset *d, const char *path
                                  path, (long long)r.line, n);
                 goto out;
             }
-            if ((item = item_of(d, &r, fs[0], fe[0])) == -2) {
-                st = RECNN_E_FORMAT;
+            if ((item = item_of(d, &r, fs[0], fe[0], &absent)) < -1) {
+                st = item == -3 ? RECNN_E_NOMEM : RECNN_E_FORMAT;
                 goto out;
             }
             uint64_t mask = 0;
@@ -302,8 +383,8 @@ static int load_meta(recnn__meta **out, const recnn_dataset *d, const char *path
                 goto out;
             }
             const char *id = f[0].text;
-            if ((item = item_of(d, &r, id, id + strlen(id))) == -2) {
-                st = RECNN_E_FORMAT;
+            if ((item = item_of(d, &r, id, id + strlen(id), &absent)) < -1) {
+                st = item == -3 ? RECNN_E_NOMEM : RECNN_E_FORMAT;
                 goto out;
             }
             uint64_t mask = 0;
@@ -363,6 +444,7 @@ static int load_meta(recnn__meta **out, const recnn_dataset *d, const char *path
     }
 out:
     csv_free(f, nf);
+    keyset_free(&absent);
     for (int g = 0; g < ng; g++)
         free(gnames[g]);
     free(seen);
