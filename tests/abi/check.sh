@@ -29,4 +29,13 @@ if [ $((st & 12)) -ne 0 ]; then
     echo "SONAME bump + new baseline)."
     exit 1
 fi
-echo "abi-check: passed (no change to existing symbols; additions allowed)"
+# Added symbols pass the comparison above, so a leaked internal one would
+# too: only public names may be exported (recnn__* are internal; GCC
+# exports a target_clones ifunc whatever -fvisibility says, docs/ABI.md).
+leaked=$(nm -D --defined-only "$lib" | awk '$3 ~ /^recnn__/ || ($3 !~ /^recnn_/ && $2 != "A") {print $3}')
+if [ -n "$leaked" ]; then
+    echo "abi-check: internal symbols exported (src/librecnn.map should hide them):"
+    echo "$leaked"
+    exit 1
+fi
+echo "abi-check: passed (no change to existing symbols; additions allowed; nothing internal exported)"
