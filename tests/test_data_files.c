@@ -3,6 +3,7 @@
  * has another format than its train file, NUL bytes and repeated items in
  * metadata files, and the text writer's handling of the target path. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -293,6 +294,99 @@ START_TEST(meta_duplicates_absent_items)
 }
 END_TEST
 
+/* ---- the text writer's target path ------------------------------------------- */
+
+static int entries_in_tmpdir(void)
+{
+    DIR *dp = opendir(tmpdir);
+    ck_assert_ptr_nonnull(dp);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(dp)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    closedir(dp);
+    return n;
+}
+
+/* As model files: a FIFO, a link to a directory and a dangling link are
+ * refused (RECNN_E_IO, nothing created or replaced); a link is followed;
+ * a replaced file keeps its mode; a new file gets 0666 minus the umask
+ * (it was always 0600); a name of NAME_MAX - 1 bytes works. */
+START_TEST(save_text_paths)
+{
+    recnn_dataset *d = NULL;
+    ck_assert_int_eq(recnn_dataset_load(&d, fixture("u.data", u_data), RECNN_FORMAT_ML100K,
+                                        NULL),
+                     RECNN_OK);
+    unlink(path_of("u.data"));
+    const char *fifo = path_of("out.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    expect_error(recnn_dataset_save_text(d, fifo, RECNN_FORMAT_CSV), RECNN_E_IO,
+                 "not a regular file");
+    struct stat sb;
+    ck_assert_int_eq(lstat(fifo, &sb), 0);
+    ck_assert(S_ISFIFO(sb.st_mode));
+    const char *dangling = path_of("dangling");
+    ck_assert_int_eq(symlink(path_of("nowhere.csv"), dangling), 0);
+    expect_error(recnn_dataset_save_text(d, dangling, RECNN_FORMAT_CSV), RECNN_E_IO,
+                 "not a regular file");
+    ck_assert_int_ne(lstat(path_of("nowhere.csv"), &sb), 0);
+    const char *todir = path_of("todir");
+    ck_assert_int_eq(symlink(tmpdir, todir), 0);
+    expect_error(recnn_dataset_save_text(d, todir, RECNN_FORMAT_CSV), RECNN_E_IO,
+                 "not a regular file");
+    ck_assert_int_eq(entries_in_tmpdir(), 3);
+    unlink(fifo);
+    unlink(dangling);
+    unlink(todir);
+
+    /* a link to a 0600 file: the file is replaced and stays 0600 */
+    const char *real = fixture("real.csv", "old\n");
+    ck_assert_int_eq(chmod(real, 0600), 0);
+    const char *link = path_of("link.csv");
+    ck_assert_int_eq(symlink("real.csv", link), 0);
+    ck_assert_int_eq(recnn_dataset_save_text(d, link, RECNN_FORMAT_CSV), RECNN_OK);
+    ck_assert_int_eq(lstat(link, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_eq(stat(real, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+    recnn_dataset *e = NULL;
+    ck_assert_int_eq(recnn_dataset_load(&e, real, RECNN_FORMAT_AUTO, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_n_ratings(e), recnn_dataset_n_ratings(d));
+    recnn_dataset_free(e);
+    ck_assert_int_eq(entries_in_tmpdir(), 2);
+    unlink(link);
+    unlink(real);
+
+    /* a new file: the umask applies */
+    mode_t old = umask(022);
+    const char *fresh = path_of("new.dat");
+    int st = recnn_dataset_save_text(d, fresh, RECNN_FORMAT_ML_DAT);
+    umask(old);
+    ck_assert_int_eq(st, RECNN_OK);
+    ck_assert_int_eq(stat(fresh, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0644);
+    unlink(fresh);
+
+    /* the longest name but one */
+    long nm = pathconf(tmpdir, _PC_NAME_MAX);
+    if (nm <= 0 || nm > 255)
+        nm = 255;
+    char name[256];
+    memset(name, 'x', (size_t)nm - 1);
+    name[nm - 1] = '\0';
+    const char *lp = path_of(name);
+    ck_assert_msg(recnn_dataset_save_text(d, lp, RECNN_FORMAT_ML100K) == RECNN_OK, "%s",
+                  recnn_last_error());
+    ck_assert_int_eq(recnn_dataset_load(&e, lp, RECNN_FORMAT_ML100K, NULL), RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_n_ratings(e), recnn_dataset_n_ratings(d));
+    recnn_dataset_free(e);
+    ck_assert_int_eq(entries_in_tmpdir(), 1);
+    recnn_dataset_free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("data_files");
@@ -305,6 +399,7 @@ int main(void)
     tcase_add_test(t, split_formats_differ);
     tcase_add_test(t, meta_nul_bytes);
     tcase_add_test(t, meta_duplicates_absent_items);
+    tcase_add_test(t, save_text_paths);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -474,28 +474,24 @@ RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path, 
         return recnn__fail(RECNN_E_INVALID, "dataset and path must not be NULL");
     if (format < RECNN_FORMAT_ML100K || format > RECNN_FORMAT_GENERIC)
         return recnn__fail(RECNN_E_INVALID, "save_text: unknown format %d", format);
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 16);
-    if (!tmp)
-        return recnn__fail(RECNN_E_NOMEM, "out of memory");
-    snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return recnn__fail(RECNN_E_IO, "%s: cannot create: %s", path, strerror(e));
-    }
-    wbuf w = {fdopen(fd, "wb"), malloc((size_t)1 << 22), 0, (size_t)1 << 22, false};
+    /* as model files: a symbolic link is followed, a FIFO or device is
+     * refused, a replaced file keeps its mode, a new one gets 0666 minus
+     * the umask (src/data/text.h) */
+    recnn__replace rp;
+    int st = recnn__replace_begin(&rp, path);
+    if (st)
+        return st;
+    wbuf w = {fdopen(rp.fd, "wb"), malloc((size_t)1 << 22), 0, (size_t)1 << 22, false};
     if (!w.f || !w.b) {
-        if (w.f)
+        if (w.f) {
             fclose(w.f);
-        else
-            close(fd);
-        unlink(tmp);
-        free(tmp);
+            rp.fd = -1;
+        }
+        recnn__replace_abort(&rp);
         free(w.b);
         return recnn__fail(RECNN_E_NOMEM, "out of memory");
     }
+    rp.fd = -1; /* w.f owns it */
     const char *sep = format == RECNN_FORMAT_ML100K ? "\t"
                       : format == RECNN_FORMAT_ML_DAT ? "::" : ",";
     if (format == RECNN_FORMAT_NETFLIX) {
@@ -546,16 +542,18 @@ RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path, 
     }
     wflush(&w);
     free(w.b);
-    if (fflush(w.f) != 0)
-        w.err = true;
-    if (fclose(w.f) != 0)
-        w.err = true;
-    if (w.err || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
+    int e = w.err ? (errno ? errno : EIO) : 0;
+    if (!e && fflush(w.f) != 0)
+        e = errno ? errno : EIO;
+    if (!e && fsync(fileno(w.f)) != 0)
+        e = errno ? errno : EIO;
+    if (fclose(w.f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (e)
+        recnn__replace_abort(&rp);
+    else
+        e = recnn__replace_commit(&rp);
+    if (e)
         return recnn__fail(RECNN_E_IO, "%s: write failed: %s", path, strerror(e));
-    }
-    free(tmp);
     return RECNN_OK;
 }
