@@ -664,6 +664,22 @@ START_TEST(test_locale_independent)
     ck_assert_int_eq(recnn_evaluator_create(&e, d, d), RECNN_OK);
     ck_assert_int_eq(recnn_evaluator_configure(e, "threshold=3.5 k=2"), RECNN_OK);
     recnn_evaluator_free(e);
+    /* a text file written under the comma locale reads back */
+    const int64_t du[] = {1, 2}, di[] = {7, 7};
+    const float dv[] = {3.5f, 4.25f};
+    recnn_dataset *fr = NULL, *back = NULL;
+    ck_assert_int_eq(recnn_dataset_from_arrays(&fr, 2, du, di, dv, NULL, 0.5, 5, 0),
+                     RECNN_OK);
+    char t[80];
+    snprintf(t, sizeof t, "%s/r.csv", dir);
+    ck_assert_int_eq(recnn_dataset_save_text(fr, t, RECNN_FORMAT_CSV), RECNN_OK);
+    ck_assert_int_eq(recnn_dataset_load(&back, t, RECNN_FORMAT_CSV, NULL), RECNN_OK);
+    const float *bv;
+    ck_assert_int_eq(recnn_dataset_triplets(back, NULL, NULL, &bv, NULL), RECNN_OK);
+    ck_assert(bv[0] == 3.5f && bv[1] == 4.25f);
+    recnn_dataset_free(fr);
+    recnn_dataset_free(back);
+    remove(t);
     setlocale(LC_NUMERIC, "C");
     recnn_model *l = NULL;
     ck_assert_int_eq(recnn_model_load(&l, a), RECNN_OK);

@@ -448,7 +448,7 @@ static void wreal(wbuf *w, float v, bool dot0)
         return;
     }
     char tmp[32];
-    snprintf(tmp, sizeof tmp, "%.9g", (double)v);
+    recnn__snprintf_c(tmp, sizeof tmp, "%.9g", (double)v); /* "." whatever the locale */
     wstr(w, tmp);
 }
 
