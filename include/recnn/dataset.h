@@ -100,7 +100,8 @@ RECNN_API void recnn_load_options_init(recnn_load_options *o);
  * every Netflix file in it is loaded (in name order) into one dataset.
  * `\r\n` line ends, a UTF-8 BOM and trailing blank lines are accepted;
  * anything else malformed is RECNN_E_FORMAT ("file:line: what" in
- * recnn_last_error()), a missing file RECNN_E_IO. */
+ * recnn_last_error()), a missing file, or one that is not a regular file
+ * (FIFO, pipe, device), RECNN_E_IO. */
 RECNN_API int recnn_dataset_load(recnn_dataset **out, const char *path, int format,
                                  const recnn_load_options *opts);
 
@@ -122,7 +123,9 @@ RECNN_API int recnn_dataset_load_split(recnn_dataset **train, recnn_dataset **te
  * item, or GENERIC = CSV without header), with external ids; string ids
  * are written as their names.  Timestamps are written as 0 (NETFLIX:
  * 1970-01-01) when d has none.  The file is written to a temporary name
- * and renamed, so `path` is either the old file or the complete new one. */
+ * and renamed, so `path` is either the old file or the complete new one
+ * (a symbolic link is followed; a path that is not a regular file is
+ * RECNN_E_IO; a replaced file keeps its mode). */
 RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path,
                                       int format);
 

@@ -143,7 +143,10 @@ RECNN_API int recnn_model_recommend_new(const recnn_model *m, size_t n_rated,
 /* ---- persistence (format: docs/MODEL_FORMAT.md) ------------------------ */
 
 /* Writes the fitted model to `path` through a temporary file and a rename,
- * so an existing file is replaced only by a complete new one. */
+ * so an existing file is replaced only by a complete new one.  A symbolic
+ * link is followed (the file it names is replaced); a path that exists and
+ * is not a regular file is RECNN_E_IO; a replaced file keeps its mode;
+ * non-finite parameters are RECNN_E_NUMERIC. */
 RECNN_API int recnn_model_save(const recnn_model *m, const char *path);
 /* Reads a model saved by recnn_model_save.  Truncated, corrupt, foreign or
  * newer-format files are refused (RECNN_E_CORRUPT / RECNN_E_VERSION /
