@@ -15,19 +15,9 @@
 
 static char tmpdir[256];
 
-static void setup_dir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/recnn_test_data_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void setup_dir(void) { test_tmpdir(tmpdir, sizeof tmpdir, "test_data"); }
 
-static void teardown_dir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
+static void teardown_dir(void) { test_rmtree(tmpdir); }
 
 /* Writes text (n bytes; n < 0 = strlen) to tmpdir/name; returns the path
  * (static rotating buffers). */

@@ -17,19 +17,9 @@
 
 static char tmpdir[256];
 
-static void setup_dir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/recnn_test_dfiles_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void setup_dir(void) { test_tmpdir(tmpdir, sizeof tmpdir, "test_dfiles"); }
 
-static void teardown_dir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
+static void teardown_dir(void) { test_rmtree(tmpdir); }
 
 /* tmpdir/name (static rotating buffers). */
 static const char *path_of(const char *name)
@@ -296,18 +286,7 @@ END_TEST
 
 /* ---- the text writer's target path ------------------------------------------- */
 
-static int entries_in_tmpdir(void)
-{
-    DIR *dp = opendir(tmpdir);
-    ck_assert_ptr_nonnull(dp);
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(dp)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            n++;
-    closedir(dp);
-    return n;
-}
+static int entries_in_tmpdir(void) { return test_dir_entries(tmpdir); }
 
 /* As model files: a FIFO, a link to a directory and a dangling link are
  * refused (RECNN_E_IO, nothing created or replaced); a link is followed;
@@ -401,9 +380,5 @@ int main(void)
     tcase_add_test(t, meta_duplicates_absent_items);
     tcase_add_test(t, save_text_paths);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fixtures.h"
 #include "core/core.h"
 #include "data/dataset.h"
 #include "io/io.h"
@@ -61,18 +62,7 @@ static void path_in(char *buf, size_t n, const char *name)
     snprintf(buf, n, "%s/%s", tmpdir, name);
 }
 
-static int count_dir_entries(void)
-{
-    DIR *d = opendir(tmpdir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
+static int count_dir_entries(void) { return test_dir_entries(tmpdir); }
 
 static unsigned char *read_all(const char *path, size_t *n)
 {

@@ -59,10 +59,9 @@ static float stored_sim(const recnn_model *m, int a, int b)
  * the item columns (zeros for missing ratings). */
 static const double R[4][3] = {{5, 3, 4}, {4, 2, 0}, {1, 5, 2}, {0, 4, 5}};
 
-static recnn_dataset *tiny(void)
+/* R's ratings as triplets (ids from 1); returns their number (10). */
+static size_t tiny_triplets(int64_t *us, int64_t *is, float *vs)
 {
-    int64_t us[12], is[12];
-    float vs[12];
     size_t n = 0;
     for (int u = 0; u < 4; u++)
         for (int i = 0; i < 3; i++)
@@ -72,6 +71,14 @@ static recnn_dataset *tiny(void)
                 vs[n] = (float)R[u][i];
                 n++;
             }
+    return n;
+}
+
+static recnn_dataset *tiny(void)
+{
+    int64_t us[12], is[12];
+    float vs[12];
+    size_t n = tiny_triplets(us, is, vs);
     recnn_dataset *d = NULL;
     ck_assert_int_eq(recnn_dataset_from_arrays(&d, n, us, is, vs, NULL, 1, 5, 0),
                      RECNN_OK);
@@ -434,15 +441,7 @@ START_TEST(test_als_baseline_empty_zero_reg)
      * user 5 and item 4 exist in the index space with no training rating */
     int64_t us[13], is[13];
     float vs[13];
-    size_t n = 0;
-    for (int u = 0; u < 4; u++)
-        for (int i = 0; i < 3; i++)
-            if (R[u][i] > 0) {
-                us[n] = u + 1;
-                is[n] = i + 1;
-                vs[n] = (float)R[u][i];
-                n++;
-            }
+    size_t n = tiny_triplets(us, is, vs);
     us[n] = 5;
     is[n] = 4;
     vs[n] = 3;

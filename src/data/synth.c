@@ -542,17 +542,7 @@ RECNN_API int recnn_dataset_save_text(const recnn_dataset *d, const char *path, 
     }
     wflush(&w);
     free(w.b);
-    int e = w.err ? (errno ? errno : EIO) : 0;
-    if (!e && fflush(w.f) != 0)
-        e = errno ? errno : EIO;
-    if (!e && fsync(fileno(w.f)) != 0)
-        e = errno ? errno : EIO;
-    if (fclose(w.f) != 0 && !e)
-        e = errno ? errno : EIO;
-    if (e)
-        recnn__replace_abort(&rp);
-    else
-        e = recnn__replace_commit(&rp);
+    int e = recnn__replace_finish(&rp, w.f, w.err ? (errno ? errno : EIO) : 0);
     if (e)
         return recnn__fail(RECNN_E_IO, "%s: write failed: %s", path, strerror(e));
     return RECNN_OK;

@@ -446,6 +446,22 @@ int recnn__replace_commit(recnn__replace *r)
     return e;
 }
 
+int recnn__replace_finish(recnn__replace *r, FILE *f, int err)
+{
+    if (!err && fflush(f) != 0)
+        err = errno ? errno : EIO;
+    if (!err && fsync(fileno(f)) != 0)
+        err = errno ? errno : EIO;
+    if (fclose(f) != 0 && !err)
+        err = errno ? errno : EIO;
+    r->fd = -1; /* closed with f */
+    if (err) {
+        recnn__replace_abort(r);
+        return err;
+    }
+    return recnn__replace_commit(r);
+}
+
 void recnn__replace_abort(recnn__replace *r)
 {
     if (r->fd >= 0)

@@ -5,6 +5,8 @@
 
 #include "dataset.h"
 
+#include <stdio.h>
+
 /* A line reader over read(2) with a large buffer (the file is not mapped,
  * so its pages do not count as this process's resident memory). */
 typedef struct recnn__reader {
@@ -73,5 +75,9 @@ int recnn__replace_begin(recnn__replace *r, const char *path);
 int recnn__replace_commit(recnn__replace *r);
 /* Closes fd if still >= 0, removes the temporary file, frees r's strings. */
 void recnn__replace_abort(recnn__replace *r);
+/* Ends a write through f (the stream over the temporary file; err: the
+ * errno of a failed write, or 0): flushes, syncs and closes f, then
+ * commits, or aborts on any error.  0 or the first errno. */
+int recnn__replace_finish(recnn__replace *r, FILE *f, int err);
 
 #endif

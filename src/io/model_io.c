@@ -389,16 +389,7 @@ RECNN_API int recnn_model_save(const recnn_model *m, const char *path)
     rp.fd = -1; /* w.f owns it */
     int err = write_model(&w, m, conf, (size_t)need, t, nt);
     free(conf);
-    if (!err && fflush(w.f) != 0)
-        err = errno ? errno : EIO;
-    if (!err && fsync(fileno(w.f)) != 0)
-        err = errno ? errno : EIO;
-    if (fclose(w.f) != 0 && !err)
-        err = errno ? errno : EIO;
-    if (err)
-        recnn__replace_abort(&rp);
-    else
-        err = recnn__replace_commit(&rp);
+    err = recnn__replace_finish(&rp, w.f, err);
     if (err)
         return recnn__fail(RECNN_E_IO, "%s: writing the model failed (%s); the previous "
                                        "file, if any, is unchanged",

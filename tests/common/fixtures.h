@@ -14,6 +14,14 @@ int test_run_suite(Suite *s);
 /* True when RECNN_TEST_QUICK is set (valgrind runs): shrink sizes. */
 int test_quick(void);
 
+/* A fresh directory /tmp/recnn_<tag>_XXXXXX into buf (n bytes: at least
+ * 32 + strlen(tag)); the test fails if it cannot be made. */
+void test_tmpdir(char *buf, size_t n, const char *tag);
+/* Removes dir and everything in it (best effort). */
+void test_rmtree(const char *dir);
+/* Entries of dir, "." and ".." aside. */
+int test_dir_entries(const char *dir);
+
 /* Planted rank-`rank` ratings on a 1..5 scale: a fraction `density` of the
  * nu x ni cells, value clamp(3 + 1.5 u.v/sqrt(rank) + N(0, noise)); external
  * ids are 1-based. */
