@@ -23,16 +23,7 @@ static void teardown_dir(void) { test_rmtree(tmpdir); }
  * (static rotating buffers). */
 static const char *fixture_n(const char *name, const char *text, long n)
 {
-    static char paths[8][512];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 512, "%s/%s", tmpdir, name);
-    FILE *f = fopen(p, "wb");
-    ck_assert_ptr_nonnull(f);
-    size_t len = n < 0 ? strlen(text) : (size_t)n;
-    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-    fclose(f);
-    return p;
+    return test_file(tmpdir, name, text, n);
 }
 
 static const char *fixture(const char *name, const char *text)

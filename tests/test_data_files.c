@@ -34,13 +34,7 @@ static const char *path_of(const char *name)
 /* Writes n bytes (n < 0: strlen) to tmpdir/name; returns the path. */
 static const char *fixture_n(const char *name, const char *text, long n)
 {
-    const char *p = path_of(name);
-    FILE *f = fopen(p, "wb");
-    ck_assert_ptr_nonnull(f);
-    size_t len = n < 0 ? strlen(text) : (size_t)n;
-    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-    fclose(f);
-    return p;
+    return test_file(tmpdir, name, text, n);
 }
 
 static const char *fixture(const char *name, const char *text)

@@ -33,6 +33,20 @@ void test_rmtree(const char *dir)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+const char *test_file(const char *dir, const char *name, const char *text, long n)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 512, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    size_t len = n < 0 ? strlen(text) : (size_t)n;
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    return p;
+}
+
 int test_dir_entries(const char *dir)
 {
     DIR *d = opendir(dir);

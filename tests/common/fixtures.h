@@ -19,6 +19,9 @@ int test_quick(void);
 void test_tmpdir(char *buf, size_t n, const char *tag);
 /* Removes dir and everything in it (best effort). */
 void test_rmtree(const char *dir);
+/* Writes n bytes of text (n < 0: strlen) to dir/name; returns the path
+ * (one of 8 rotating static buffers). */
+const char *test_file(const char *dir, const char *name, const char *text, long n);
 /* Entries of dir, "." and ".." aside. */
 int test_dir_entries(const char *dir);
 
