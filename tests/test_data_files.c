@@ -186,6 +186,25 @@ static recnn_dataset *numeric_ratings(void)
 
 static const char item_tail[] = "|01-Jan-1995||http://x|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n";
 
+/* A field quoted in an error keeps what follows a NUL or another control
+ * byte, written as \xNN (the message stopped at the NUL: `"2"`). */
+START_TEST(error_field_escaped)
+{
+    static const char nul_id[] = "1\t1\t5\t100\n2\0x\t1\t4\t102\n";
+    recnn_dataset *d = (recnn_dataset *)0x1;
+    expect_error(recnn_dataset_load(&d, fixture_n("u.data", nul_id, sizeof nul_id - 1),
+                                    RECNN_FORMAT_ML100K, NULL),
+                 RECNN_E_FORMAT, "u.data:2: user id \"2\\x00x\"");
+    ck_assert_ptr_null(d);
+    /* long fields are cut at 40 bytes with "..." */
+    char line[200];
+    snprintf(line, sizeof line, "1\t%s\t5\t100\n",
+             "123456789012345678901234567890123456789012345");
+    expect_error(recnn_dataset_load(&d, fixture("u.data", line), RECNN_FORMAT_ML100K, NULL),
+                 RECNN_E_FORMAT, "\"1234567890123456789012345678901234567890...\"");
+}
+END_TEST
+
 START_TEST(meta_nul_bytes)
 {
     recnn_dataset *d = numeric_ratings(), *m = (recnn_dataset *)0x1;
@@ -373,6 +392,7 @@ int main(void)
     tcase_add_test(t, meta_nul_bytes);
     tcase_add_test(t, meta_duplicates_absent_items);
     tcase_add_test(t, save_text_paths);
+    tcase_add_test(t, error_field_escaped);
     suite_add_tcase(s, t);
     return test_run_suite(s);
 }

@@ -333,9 +333,26 @@ static int count_lines(const char *path, int64_t *lines)
     return RECNN_OK;
 }
 
-/* Prints a field for an error message (at most 40 bytes). */
-#define FIELD_FMT "\"%.*s%s\""
-#define FIELD_ARG(s, e) (int)((e) - (s) > 40 ? 40 : (e) - (s)), (s), ((e) - (s) > 40 ? "..." : "")
+/* A field quoted in an error message: at most 40 bytes, control bytes
+ * (a NUL above all, which would end the text) written as \xNN. */
+static const char *field_text(const char *s, const char *e)
+{
+    static _Thread_local char buf[4 * 40 + 4];
+    size_t o = 0;
+    for (const char *p = s; p < e && p < s + 40; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "\\x%02x", c);
+        else
+            buf[o++] = (char)c;
+    }
+    if (e - s > 40)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "...");
+    buf[o] = 0;
+    return buf;
+}
+#define FIELD_FMT "\"%s\""
+#define FIELD_ARG(s, e) field_text((s), (e))
 
 static int num_error(const recnn__reader *r, const char *what, int code, const char *s,
                      const char *e)
