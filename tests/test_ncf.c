@@ -390,6 +390,20 @@ START_TEST(test_rating_task)
     ck_assert_msg(se < (test_quick() ? 1.0 : 0.9) * se0, "training RMSE %g vs. %g for the mean", sqrt(se / n),
                   sqrt(se0 / n));
     free(pred);
+    /* an unknown user gets the mean rating with task=rating ... */
+    float pu = 0;
+    ck_assert_int_eq(recnn_model_predict(m, -12345, 1, &pu), RECNN_OK);
+    ck_assert(pu == (float)mean);
+    recnn_model_free(m);
+    /* ... and no interaction (0) with task=implicit, whose known pairs are
+     * probabilities (it gave the mean rating, 3.5 on 1..5) */
+    m = fit("gmf", "epochs=1 factors=4", NULL);
+    ck_assert_int_eq(recnn_model_predict(m, -12345, 1, &pu), RECNN_OK);
+    ck_assert(pu == 0.0f);
+    pred = malloc((size_t)n * sizeof *pred);
+    ck_assert_int_eq(recnn_model_predict_dataset(m, g_train, pred), RECNN_OK);
+    ck_assert(pred[0] > 0.0f && pred[0] < 1.0f);
+    free(pred);
     recnn_model_free(m);
 
     /* rating needs a scale: implicit (all-ones) data is refused */

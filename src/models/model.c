@@ -661,6 +661,13 @@ static float default_prediction(const recnn_model *m)
         if (!isnan(v))
             return (float)v;
     }
+    /* an implicit-feedback model (NCF's task=implicit) predicts the
+     * probability of an interaction: an unknown pair has none, not the
+     * mean rating of the data it was given */
+    s = find_setting(m->vt, "task");
+    if (s && s->type == RECNN__SET_STR &&
+        strcmp((const char *)m->config + s->offset, "implicit") == 0)
+        return 0.0f;
     return (float)m->global_mean;
 }
 
