@@ -201,6 +201,25 @@ static int prediction_moves_with_w0(int tied)
     return before != after;
 }
 
+/* A diverging fit fails with RECNN_E_NUMERIC naming the model and the
+ * epoch (the optimizer's message alone named neither), and leaves the
+ * model untrained. */
+START_TEST(test_divergence_reported)
+{
+    fixture fx;
+    make_data(&fx, 60, 40, 900, 5);
+    recnn_model *m = NULL;
+    CHECK_OK(recnn_model_create(&m, "deep_ae"));
+    CHECK_OK(recnn_model_configure(m, "lr=1000 epochs=5 optimizer=sgd"));
+    ck_assert_int_eq(recnn_model_fit(m, fx.train, NULL), RECNN_E_NUMERIC);
+    const char *e = recnn_last_error();
+    ck_assert_msg(strstr(e, "deep_ae") && strstr(e, "epoch"), "message: %s", e);
+    ck_assert(!recnn_model_is_fitted(m));
+    recnn_model_free(m);
+    free_data(&fx);
+}
+END_TEST
+
 START_TEST(test_tied_shares_memory)
 {
     ck_assert_int_eq(prediction_moves_with_w0(1), 1);
@@ -634,6 +653,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_settings);
     tcase_add_test(tc, test_user_deep_learns);
     tcase_add_test(tc, test_user_adam_learns);
+    tcase_add_test(tc, test_divergence_reported);
     tcase_add_test(tc, test_item_ae_learns);
     tcase_add_test(tc, test_item_variant_deep_learns);
     tcase_add_test(tc, test_tied_shares_memory);

@@ -953,6 +953,12 @@ static int dae_fit_capped(recnn_model *m, const recnn_dataset *train,
             st = sparse_step(&t, &x, nnz, &sse);
             seen += nnz;
         }
+        if (st == RECNN_E_NUMERIC) { /* the optimizer's own words, with where */
+            char why[256];
+            snprintf(why, sizeof why, "%s", recnn_last_error());
+            st = recnn__fail(RECNN_E_NUMERIC, "%s: epoch %lld: %s (lower lr)", m->vt->kind,
+                             (long long)epoch, why);
+        }
         if (st != RECNN_OK)
             break;
         if (!isfinite(sse)) {
