@@ -1,6 +1,7 @@
 /* Core services: errors, version, memory, RNG, top-k, BLAS wrappers,
  * LAPACKE solves, CRC-32C, thread budget. */
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,10 +303,21 @@ START_TEST(test_crc32c)
 }
 END_TEST
 
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
 START_TEST(test_threads)
 {
+    /* the default budget is BLAS's count from the first use on (a later
+     * restore used to switch OpenBLAS to it in mid-process) */
     int def = recnn_get_num_threads();
     ck_assert_int_ge(def, 1);
+    if (openblas_get_num_threads)
+        ck_assert_int_eq(openblas_get_num_threads(), def);
+    /* a budget the machine cannot run is refused and changes nothing (it
+     * was accepted; 100000 then crashed libgomp, INT_MAX made it exit) */
+    ck_assert_int_eq(recnn_set_num_threads(RECNN_MAX_THREADS + 1), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_set_num_threads(INT_MAX), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_get_num_threads(), def);
     ck_assert_int_eq(recnn_set_num_threads(1), RECNN_OK);
     ck_assert_int_eq(recnn_get_num_threads(), 1);
     ck_assert_int_eq(recnn_set_num_threads(0), RECNN_OK);

@@ -65,8 +65,11 @@ RECNN_API int recnn_check_version(int header_major, int header_minor);
 
 /* The library's thread budget, shared by its OpenMP loops and by BLAS so
  * that the two pools never run at once.  n <= 0 restores the default (the
- * OpenMP default: OMP_NUM_THREADS or the cores this process may use).
+ * OpenMP default: OMP_NUM_THREADS or the cores this process may use, at
+ * most RECNN_MAX_THREADS); the default is also given to BLAS when the
+ * library first needs it.  n > RECNN_MAX_THREADS is RECNN_E_INVALID.
  * Process-wide; set it before training, not while a call is running. */
+#define RECNN_MAX_THREADS 256
 RECNN_API int recnn_set_num_threads(int n);
 RECNN_API int recnn_get_num_threads(void);
 

@@ -1,6 +1,7 @@
 #include "core.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,17 +18,32 @@ static int budget; /* 0: not chosen yet */
 static int default_threads(void)
 {
     int n = omp_get_max_threads();
-    return n > 0 ? n : 1;
+    n = n > 0 ? n : 1;
+    return n < RECNN_MAX_THREADS ? n : RECNN_MAX_THREADS;
 }
 
 /* > 0: the OpenMP loops this thread opens use at most this many threads
  * (recnn__loop_cap) */
 static _Thread_local int loop_cap;
 
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+/* The default budget, given to BLAS too when it is first chosen: BLAS
+ * calls and the restores after them then see one count from the start
+ * (before, a first restore switched OpenBLAS from its own count to the
+ * budget in mid-process, and a BLAS-threaded result changed with it). */
+static void default_budget(void)
+{
+    if (budget <= 0) {
+        budget = default_threads();
+        recnn__blas_threads(budget);
+    }
+}
+
 int recnn__budget(void)
 {
     if (budget <= 0)
-        budget = default_threads();
+        pthread_once(&default_once, default_budget);
     return budget;
 }
 
@@ -52,6 +68,9 @@ void recnn__blas_threads(int n)
 
 RECNN_API int recnn_set_num_threads(int n)
 {
+    if (n > RECNN_MAX_THREADS)
+        return recnn__fail(RECNN_E_INVALID, "%d threads: more than the %d a budget may have",
+                           n, RECNN_MAX_THREADS);
     budget = n > 0 ? n : default_threads();
     recnn__blas_threads(budget);
     return RECNN_OK;
