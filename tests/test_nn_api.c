@@ -565,6 +565,67 @@ START_TEST(test_public_init_fill_empty)
 }
 END_TEST
 
+/* Optimizer hyper-parameters the float update cannot use are refused;
+ * RProp's first step obeys its bounds and follows a later lr; clip_value
+ * does not hide an infinite gradient, and a refused step changes nothing. */
+START_TEST(test_public_optimizer_edges)
+{
+    recnn_optimizer *o = NULL;
+    ck_assert_int_eq(recnn_optimizer_create(&o, RECNN_OPT_SGD, 1e39), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_optimizer_create(&o, RECNN_OPT_SGD, 1e-50), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_optimizer_create(&o, RECNN_OPT_ADAM, 1e-3), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_set(o, "lr", 1e300), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_optimizer_set(o, "beta2", 0.99999999), RECNN_E_INVALID);
+    ck_assert_int_eq(recnn_optimizer_set(o, "beta2", 0.9999), RECNN_OK);
+    recnn_optimizer_free(o);
+
+    /* RProp: created with lr 0.01, then lr 0.3: the first move is 0.3 */
+    float w = 1, g = 1;
+    ck_assert_int_eq(recnn_optimizer_create(&o, RECNN_OPT_RPROP, 0.01), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_add(o, &w, &g, 1), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_set(o, "lr", 0.3), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_step(o), RECNN_OK);
+    ck_assert(fabsf(w - 0.7f) < 1e-6f);
+    recnn_optimizer_free(o);
+    /* lr 100 > step_max 50: the first move is 50 (torch.optim.Rprop) */
+    w = 1;
+    ck_assert_int_eq(recnn_optimizer_create(&o, RECNN_OPT_RPROP, 100), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_add(o, &w, &g, 1), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_step(o), RECNN_OK);
+    ck_assert(fabsf(w - (1 - 50)) < 1e-4f);
+    recnn_optimizer_free(o);
+
+    /* clip_value with an infinite or NaN gradient: E_NUMERIC, nothing
+     * changed (the infinity was clamped to the bound and stepped) */
+    float w2[2] = {1, 1}, g2[2] = {INFINITY, 5};
+    ck_assert_int_eq(recnn_optimizer_create(&o, RECNN_OPT_SGD, 0.1), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_add(o, w2, g2, 2), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_set(o, "clip_value", 1), RECNN_OK);
+    ck_assert_int_eq(recnn_optimizer_step(o), RECNN_E_NUMERIC);
+    g2[0] = NAN;
+    ck_assert_int_eq(recnn_optimizer_step(o), RECNN_E_NUMERIC);
+    ck_assert(w2[0] == 1 && w2[1] == 1 && g2[1] == 5);
+    g2[0] = 3; /* finite: clamped to 1 each, norm sqrt(2) */
+    ck_assert_int_eq(recnn_optimizer_step(o), RECNN_OK);
+    ck_assert(fabs(recnn_optimizer_grad_norm(o) - sqrt(2.0)) < 1e-6);
+    recnn_optimizer_free(o);
+
+    /* masked MSE: a row with one column twice is refused (its value and
+     * gradient disagreed) */
+    const float y[4] = {0, 0, 0, 0};
+    const int64_t ptr[2] = {0, 2};
+    const int32_t idx[2] = {1, 1};
+    const float val[2] = {2, 4};
+    double loss = -1;
+    ck_assert_int_eq(recnn_loss_masked_mse(1, 4, y, ptr, idx, val, 0.5f, 0, 1, NULL, &loss),
+                     RECNN_E_INVALID);
+    const int32_t idx_ok[2] = {1, 2};
+    ck_assert_int_eq(
+        recnn_loss_masked_mse(1, 4, y, ptr, idx_ok, val, 0.0f, 0, 1, NULL, &loss), RECNN_OK);
+    ck_assert(fabs(loss - 20.0) < 1e-9);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn_api");
@@ -577,6 +638,7 @@ int main(void)
     tcase_add_test(tc, test_public_csr_offsets_checked);
     tcase_add_test(tc, test_public_net_layer_ownership);
     tcase_add_test(tc, test_public_init_fill_empty);
+    tcase_add_test(tc, test_public_optimizer_edges);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -264,9 +264,12 @@ RECNN_API int recnn_init_fill(float *w, int64_t n, int scheme, int64_t fan_in,
  *   lr, momentum (0.9), rho (0.9), beta1 (0.9), beta2 (0.999), eps (1e-8),
  *   weight_decay (0; coupled L2 for SGD/momentum/RMSProp/RProp, decoupled
  *   for Adam = AdamW; applies to weights, not biases), eta_plus (1.2),
- *   eta_minus (0.5), step_min (1e-6), step_max (50), step_init (= lr),
- *   clip_value (0 = off; clamps each gradient value), clip_norm (0 = off;
- *   rescales all gradients when their global L2 norm exceeds it). */
+ *   eta_minus (0.5), step_min (1e-6), step_max (50), step_init (= lr;
+ *   setting lr on RProp sets it too; clamped to [step_min, step_max] as
+ *   torch.optim.Rprop does), clip_value (0 = off; clamps each gradient
+ *   value), clip_norm (0 = off; rescales all gradients when their global
+ *   L2 norm exceeds it).  Rates and steps must be > 0 and finite as floats;
+ *   rho, beta1 and beta2 at most 0.99999 (1 - beta is taken in float). */
 RECNN_API int recnn_optimizer_create(recnn_optimizer **out, int kind, double lr);
 RECNN_API void recnn_optimizer_free(recnn_optimizer *o);
 RECNN_API int recnn_optimizer_set(recnn_optimizer *o, const char *key, double value);
@@ -285,7 +288,8 @@ RECNN_API int recnn_optimizer_epoch_end(recnn_optimizer *o);
  * the gradients.  RECNN_E_NUMERIC when a gradient is NaN/Inf (nothing is
  * changed then). */
 RECNN_API int recnn_optimizer_step(recnn_optimizer *o);
-/* Global gradient norm seen by the last step (before clipping). */
+/* Global gradient norm seen by the last step: after clip_value, before
+ * the clip_norm rescaling (the norm that clip_norm compares). */
 RECNN_API double recnn_optimizer_grad_norm(const recnn_optimizer *o);
 /* State for resuming training: counters, hyper-parameters, learning-rate
  * schedule position and moment buffers, as a self-checking byte blob.

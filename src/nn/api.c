@@ -3,6 +3,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- layers -------------------------------------------------------------- */
@@ -414,6 +415,23 @@ RECNN_API int recnn_loss_masked_mse(int64_t n, int64_t dim, const float *y,
         if (idx[k] < 0 || idx[k] >= dim)
             return recnn__fail(RECNN_E_INVALID, "masked mse: column %d outside [0, %lld)",
                                (int)idx[k], (long long)dim);
+    /* a column twice in one row: the value would count it twice, the
+     * gradient once (the row's stamp marks the columns seen) */
+    int64_t *stamp = malloc((size_t)dim * sizeof *stamp);
+    if (!stamp)
+        return recnn__fail(RECNN_E_NOMEM, "masked mse: out of memory");
+    for (int64_t j = 0; j < dim; j++)
+        stamp[j] = -1;
+    for (int64_t r = 0; r < n; r++)
+        for (int64_t k = ptr[r]; k < ptr[r + 1]; k++) {
+            if (stamp[idx[k]] == r) {
+                free(stamp);
+                return recnn__fail(RECNN_E_INVALID, "masked mse: row %lld has column %d "
+                                   "twice", (long long)r, (int)idx[k]);
+            }
+            stamp[idx[k]] = r;
+        }
+    free(stamp);
     return set_loss(loss,
                     recnn__loss_masked_mse(dim, y, &c, unobs_w, unobs_t, scale, grad));
 }

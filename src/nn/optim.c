@@ -4,6 +4,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #if defined(__SSE2__)
@@ -37,6 +38,17 @@ int recnn__optim_from_name(const char *name)
     return -1;
 }
 
+/* A rate the float update can use: > 0 and finite after the float cast
+ * (1e39 became inf and the weights NaN; 1e-50 became 0 and nothing moved). */
+static bool rate_ok(double v)
+{
+    return v > 0 && isfinite(v) && (float)v > 0 && isfinite((float)v);
+}
+
+/* 1 - beta is taken in float from the float beta, so beta must stay far
+ * enough below 1 for that to be accurate (0.99999999 gave 1 - beta = 0). */
+#define BETA_MAX 0.99999
+
 int recnn__optim_create(recnn__optim **out, int kind, double lr)
 {
     if (!out)
@@ -44,8 +56,9 @@ int recnn__optim_create(recnn__optim **out, int kind, double lr)
     *out = NULL;
     if (kind < RECNN__OPT_SGD || kind > RECNN__OPT_RPROP)
         return recnn__fail(RECNN_E_INVALID, "optimizer: unknown kind %d", kind);
-    if (!(lr > 0) || !isfinite(lr))
-        return recnn__fail(RECNN_E_INVALID, "optimizer: learning rate must be > 0, got %g",
+    if (!rate_ok(lr))
+        return recnn__fail(RECNN_E_INVALID,
+                           "optimizer: learning rate must be > 0 and a finite float, got %g",
                            lr);
     recnn__optim *o = recnn__calloc(1, sizeof *o);
     if (!o)
@@ -146,19 +159,22 @@ int recnn__optim_set(recnn__optim *o, const char *key, double v)
         return RECNN_OK;                                                                   \
     } while (0)
     if (strcmp(key, "lr") == 0) {
-        if (!(v > 0))
-            return recnn__fail(RECNN_E_INVALID, "optimizer: lr=%g must be > 0", v);
+        if (!rate_ok(v))
+            return recnn__fail(RECNN_E_INVALID,
+                               "optimizer: lr=%g must be > 0 and a finite float", v);
         o->lr = o->base_lr = v;
+        if (o->kind == RECNN__OPT_RPROP) /* RProp's lr is its initial step */
+            o->step_init = v;
         return RECNN_OK;
     }
     if (strcmp(key, "momentum") == 0)
         RANGE("[0, 1)", v >= 0 && v < 1, mu);
     if (strcmp(key, "rho") == 0)
-        RANGE("[0, 1)", v >= 0 && v < 1, rho);
+        RANGE("[0, 0.99999]", v >= 0 && v <= BETA_MAX, rho);
     if (strcmp(key, "beta1") == 0)
-        RANGE("[0, 1)", v >= 0 && v < 1, beta1);
+        RANGE("[0, 0.99999]", v >= 0 && v <= BETA_MAX, beta1);
     if (strcmp(key, "beta2") == 0)
-        RANGE("[0, 1)", v >= 0 && v < 1, beta2);
+        RANGE("[0, 0.99999]", v >= 0 && v <= BETA_MAX, beta2);
     if (strcmp(key, "eps") == 0)
         RANGE("> 0", v > 0, eps);
     if (strcmp(key, "weight_decay") == 0)
@@ -168,11 +184,11 @@ int recnn__optim_set(recnn__optim *o, const char *key, double v)
     if (strcmp(key, "eta_minus") == 0)
         RANGE("(0, 1]", v > 0 && v <= 1, eta_minus);
     if (strcmp(key, "step_min") == 0)
-        RANGE("> 0", v > 0, step_min);
+        RANGE("> 0, a finite float", rate_ok(v), step_min);
     if (strcmp(key, "step_max") == 0)
-        RANGE("> 0", v > 0, step_max);
+        RANGE("> 0, a finite float", rate_ok(v), step_max);
     if (strcmp(key, "step_init") == 0)
-        RANGE("> 0", v > 0, step_init);
+        RANGE("> 0, a finite float", rate_ok(v), step_init);
     if (strcmp(key, "clip_norm") == 0)
         RANGE(">= 0 (0 = off)", v >= 0, clip_norm);
     if (strcmp(key, "clip_value") == 0)
@@ -389,6 +405,20 @@ int recnn__optim_step_gsq(recnn__optim *o, recnn__param *const *known, const dou
      * infinity anywhere makes it non-finite, and nothing has been changed
      * yet when that is detected (clipping by value only rewrites finite
      * values or clamps infinities, and the state is untouched). */
+    /* clipping by value would turn an infinity into a finite value: look
+     * at the raw values first (only then, so the common path stays one
+     * pass) */
+    if (o->clip_value > 0)
+        for (int k = 0; k < o->n; k++) {
+            const recnn__param *p = o->e[k].p;
+            int bad = 0;
+            FOR_RANGES(p, {
+                for (int64_t i = i0; i < i1; i++)
+                    bad |= !isfinite(p->g[i]);
+            });
+            if (bad)
+                return recnn__fail(RECNN_E_NUMERIC, "optimizer step: gradient is not finite");
+        }
     double ss = 0;
     double acc[4] = {0, 0, 0, 0};
     for (int k = 0; k < o->n; k++) {
@@ -400,23 +430,36 @@ int recnn__optim_step_gsq(recnn__optim *o, recnn__param *const *known, const dou
             continue;
         }
         if (!recnn__param_sparse(p) && p->count > PAR_MIN) {
-            /* large dense buffers: parallel, fixed blocks (the sum depends
-             * on the thread count only through OpenMP's reduction order) */
+            /* large dense buffers: parallel, fixed blocks, each thread's
+             * share summed in block order and the shares in thread order,
+             * so the sum depends on the thread count alone (a reduction
+             * clause combines them in arrival order) */
             const int64_t blk = 4096, nb = (p->count + blk - 1) / blk;
-            double part = 0;
-#pragma omp parallel for schedule(static) reduction(+ : part) num_threads(recnn__threads())
-            for (int64_t b = 0; b < nb; b++) {
-                int64_t i1 = (b + 1) * blk < p->count ? (b + 1) * blk : p->count;
-                double sb = 0;
-                for (int64_t i = b * blk; i < i1; i++) {
-                    float g = p->g[i];
-                    if (cv > 0)
-                        g = g > cv ? cv : g < -cv ? -cv : g;
-                    p->g[i] = g;
-                    sb += (double)g * g;
+            double parts[RECNN_MAX_THREADS];
+            int team = 1;
+#pragma omp parallel num_threads(recnn__threads())
+            {
+                double mine = 0;
+#pragma omp for schedule(static)
+                for (int64_t b = 0; b < nb; b++) {
+                    int64_t i1 = (b + 1) * blk < p->count ? (b + 1) * blk : p->count;
+                    double sb = 0;
+                    for (int64_t i = b * blk; i < i1; i++) {
+                        float g = p->g[i];
+                        if (cv > 0)
+                            g = g > cv ? cv : g < -cv ? -cv : g;
+                        p->g[i] = g;
+                        sb += (double)g * g;
+                    }
+                    mine += sb;
                 }
-                part += sb;
+                parts[omp_get_thread_num()] = mine;
+#pragma omp single
+                team = omp_get_num_threads();
             }
+            double part = 0;
+            for (int t = 0; t < team; t++)
+                part += parts[t];
             ss += part;
             continue;
         }
@@ -462,7 +505,9 @@ int recnn__optim_step_gsq(recnn__optim *o, recnn__param *const *known, const dou
     c.em = (float)o->eta_minus;
     c.smin = (float)o->step_min;
     c.smax = (float)o->step_max;
+    /* the first step obeys the bounds too (torch.optim.Rprop clamps it) */
     c.sinit = (float)o->step_init;
+    c.sinit = c.sinit < c.smin ? c.smin : c.sinit > c.smax ? c.smax : c.sinit;
     const int kind = o->kind;
     for (int k = 0; k < o->n; k++) {
         recnn__optim_entry *e = &o->e[k];
