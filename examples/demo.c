@@ -27,14 +27,35 @@ static int on_epoch(const recnn_progress *p, void *ud)
     return 0;
 }
 
+static int usage(FILE *f, int rc)
+{
+    fprintf(f, "usage: demo [--quick] [--threads N]\n");
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--quick"))
             quick = 1;
-        else if (!strcmp(argv[a], "--threads") && a + 1 < argc)
-            recnn_set_num_threads(atoi(argv[++a]));
+        else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h"))
+            return usage(stdout, 0);
+        else if (!strcmp(argv[a], "--threads") && a + 1 < argc) {
+            char *end = NULL;
+            long n = strtol(argv[++a], &end, 10);
+            if (end == argv[a] || *end || n < 0 || n > 1000000) {
+                fprintf(stderr, "demo: --threads needs an integer >= 0, got '%s'\n", argv[a]);
+                return usage(stderr, 2);
+            }
+            if (recnn_set_num_threads((int)n) != RECNN_OK) {
+                fprintf(stderr, "demo: --threads %ld: %s\n", n, recnn_last_error());
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "demo: unknown or incomplete option '%s'\n", argv[a]);
+            return usage(stderr, 2);
+        }
     }
     check(RECNN_CHECK_VERSION(), "version");
 
