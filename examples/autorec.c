@@ -217,14 +217,29 @@ static void print_ci(const summary *s)
 
 /* ---- the experiments ------------------------------------------------------------ */
 
+static int g_write_failed; /* some output file could not be opened or written */
+
 static FILE *open_out(const options *o, const char *name)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", o->out_dir, name);
     FILE *f = fopen(path, "w");
-    if (!f)
+    if (!f) {
         fprintf(stderr, "autorec: cannot write %s: %s\n", path, strerror(errno));
+        g_write_failed = 1;
+    }
     return f;
+}
+
+/* Closes an output file; a failed write or close counts as a write failure. */
+static void close_out(FILE *f, const char *name)
+{
+    if (!f)
+        return;
+    if (ferror(f) | fclose(f)) {
+        fprintf(stderr, "autorec: error writing %s\n", name);
+        g_write_failed = 1;
+    }
 }
 
 static void table_1a(const options *o, const splits *s, const char *data, FILE *csv)
@@ -237,6 +252,9 @@ static void table_1a(const options *o, const splits *s, const char *data, FILE *
         printf("  I-AutoRec  ");
         print_ci(&i);
         printf("  (validation-stopped %.4f)   paper ML-1M 0.831\n", i.stop_mean);
+        if (csv)
+            fprintf(csv, "%s,%s,%.6f,%.6f,%.6f,%d\n", data, "I-AutoRec", i.mean, i.half,
+                    i.stop_mean, s->n);
         return;
     }
     summary u = repeat(o, s, "variant=user", "U-AutoRec");
@@ -314,7 +332,7 @@ static void write_gnuplot(const options *o)
     FILE *g = open_out(o, "figure5.gp");
     if (!g)
         return;
-    fprintf(g, "# gnuplot %s/figure5.gp  ->  figure5.png\n"
+    fprintf(g, "# cd %s && gnuplot figure5.gp  ->  figure5.png\n"
                "set terminal pngcairo size 800,500\n"
                "set output 'figure5.png'\n"
                "set datafile separator ','\n"
@@ -325,7 +343,7 @@ static void write_gnuplot(const options *o)
                "I-AutoRec (ML-100K)', \\\n"
                "     0.831 with lines dashtype 2 title 'paper, k = 500 (ML-1M)'\n",
             o->out_dir);
-    fclose(g);
+    close_out(g, "figure5.gp");
 }
 
 static int load(const char *path, recnn_dataset **d)
@@ -343,17 +361,43 @@ static int load(const char *path, recnn_dataset **d)
     return RECNN_OK;
 }
 
-static void parse_lambdas(options *o, const char *s)
+/* "a,b,c": finite numbers >= 0, at most MAX_LAMBDAS; 0 when malformed. */
+static int parse_lambdas(options *o, const char *s)
 {
     o->n_lambdas = 0;
-    while (*s && o->n_lambdas < MAX_LAMBDAS) {
+    for (;;) {
         char *end;
         double v = strtod(s, &end);
-        if (end == s)
-            break;
+        if (end == s || !isfinite(v) || v < 0 || o->n_lambdas == MAX_LAMBDAS)
+            return 0;
         o->lambdas[o->n_lambdas++] = v;
-        s = *end == ',' ? end + 1 : end;
+        if (!*end)
+            return 1;
+        if (*end != ',')
+            return 0;
+        s = end + 1;
     }
+}
+
+/* A whole decimal integer in [lo, hi]; 0 when malformed. */
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: autorec [u.data] [--quick] [--seeds N] [--threads N] "
+            "[--lambdas a,b,c] [--out DIR] [--no-refit] [--only 1a|1b|5] [--item-only] [--ml1m PATH] "
+            "[--ml10m PATH] [--netflix PATH] [--skip-100k]\n");
+    return 2;
 }
 
 int main(int argc, char **argv)
@@ -368,6 +412,7 @@ int main(int argc, char **argv)
     snprintf(def_path, sizeof def_path, "%s/ml-100k/u.data",
              dir && *dir ? dir : "../shared/datasets");
     o.ml100k = def_path;
+    int ml100k_given = 0, seeds_given = 0, lambdas_given = 0;
     parse_lambdas(&o, "50,100,150,200,300");
     for (int a = 1; a < argc; a++) {
         const char *s = argv[a];
@@ -376,18 +421,38 @@ int main(int argc, char **argv)
             o.quick = 1;
         else if (!strcmp(s, "--no-refit"))
             o.refit = 0;
-        else if (!strcmp(s, "--only") && next)
+        else if (!strcmp(s, "--only") && next) {
             o.only = argv[++a];
+            if (strcmp(o.only, "1a") && strcmp(o.only, "1b") && strcmp(o.only, "5")) {
+                fprintf(stderr, "autorec: --only must be 1a, 1b or 5, not '%s'\n", o.only);
+                return usage();
+            }
+        }
         else if (!strcmp(s, "--item-only"))
             o.item_only = 1;
         else if (!strcmp(s, "--skip-100k"))
             o.skip_100k = 1;
-        else if (!strcmp(s, "--seeds") && next)
-            o.seeds = atoi(argv[++a]);
-        else if (!strcmp(s, "--threads") && next)
-            o.threads = atoi(argv[++a]);
-        else if (!strcmp(s, "--lambdas") && next)
-            parse_lambdas(&o, argv[++a]);
+        else if (!strcmp(s, "--seeds") && next) {
+            if (!parse_int(argv[++a], 1, MAX_SEEDS, &o.seeds)) {
+                fprintf(stderr, "autorec: --seeds must be an integer in 1..%d\n", MAX_SEEDS);
+                return usage();
+            }
+            seeds_given = 1;
+        } else if (!strcmp(s, "--threads") && next) {
+            if (!parse_int(argv[++a], 0, 1000000, &o.threads)) {
+                fprintf(stderr, "autorec: --threads must be an integer >= 0\n");
+                return usage();
+            }
+        } else if (!strcmp(s, "--lambdas") && next) {
+            if (!parse_lambdas(&o, argv[++a])) {
+                fprintf(stderr,
+                        "autorec: --lambdas must be 1 to %d numbers >= 0 separated by "
+                        "commas, not '%s'\n",
+                        MAX_LAMBDAS, argv[a]);
+                return usage();
+            }
+            lambdas_given = 1;
+        }
         else if (!strcmp(s, "--out") && next)
             o.out_dir = argv[++a];
         else if (!strcmp(s, "--ml1m") && next)
@@ -396,19 +461,17 @@ int main(int argc, char **argv)
             o.ml10m = argv[++a];
         else if (!strcmp(s, "--netflix") && next)
             o.netflix = argv[++a];
-        else if (s[0] != '-')
+        else if (s[0] != '-') {
             o.ml100k = s;
-        else {
-            fprintf(stderr,
-                    "usage: autorec [u.data] [--quick] [--seeds N] [--threads N] "
-                    "[--lambdas a,b,c] [--out DIR] [--no-refit] [--only 1a|1b|5] [--item-only] [--ml1m PATH] "
-                    "[--ml10m PATH] [--netflix PATH] [--skip-100k]\n");
-            return 2;
-        }
+            ml100k_given = 1;
+        } else
+            return usage();
     }
-    if (o.quick) {
-        o.seeds = o.seeds == 5 ? 1 : o.seeds;
-        parse_lambdas(&o, "100");
+    if (o.quick) { /* smaller defaults for options not given */
+        if (!seeds_given)
+            o.seeds = 1;
+        if (!lambdas_given)
+            parse_lambdas(&o, "100");
         o.max_epochs = 200;
     }
     if (o.seeds < 1 || o.seeds > MAX_SEEDS || o.n_lambdas < 1) {
@@ -417,9 +480,24 @@ int main(int argc, char **argv)
     }
     if (RECNN_CHECK_VERSION() != RECNN_OK)
         die("version", RECNN_E_VERSION);
-    if (o.threads > 0)
-        recnn_set_num_threads(o.threads);
-    mkdir(o.out_dir, 0777);
+    if (o.threads > 0 && recnn_set_num_threads(o.threads) != RECNN_OK) {
+        fprintf(stderr, "autorec: --threads %d: %s\n", o.threads, recnn_last_error());
+        return 2;
+    }
+    /* every path the user gave must exist before hours of training start */
+    const char *given[4] = {ml100k_given && !o.skip_100k ? o.ml100k : NULL, o.ml1m, o.ml10m,
+                            o.netflix};
+    for (int k = 0; k < 4; k++) {
+        struct stat sb;
+        if (given[k] && stat(given[k], &sb) != 0) {
+            fprintf(stderr, "autorec: cannot read %s: %s\n", given[k], strerror(errno));
+            return 1;
+        }
+    }
+    if (mkdir(o.out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "autorec: cannot create %s: %s\n", o.out_dir, strerror(errno));
+        return 1;
+    }
     printf("librecnn %s, %d threads, BLAS: %s\n", recnn_version(), recnn_get_num_threads(),
            recnn_blas_info());
     printf("AutoRec (Sedhain et al. 2015): k = 500, g = sigmoid, f = identity, RProp full "
@@ -436,13 +514,20 @@ int main(int argc, char **argv)
     if (t1a)
         fprintf(t1a, "data,model,rmse_mean,rmse_ci95,stopped_rmse_mean,splits\n");
 
-    if (!o.skip_100k) {
+    int rc = 0, wrote_gp = 0, ran = 0; /* ran: data sets experimented on */
+    struct stat sb;
+    if (!o.skip_100k && !ml100k_given && stat(o.ml100k, &sb) != 0) {
+        printf("ML-100K not found at %s (give the path to u.data, or set RECNN_DATA_DIR): "
+               "skipped\n",
+               o.ml100k);
+    } else if (!o.skip_100k) {
         recnn_dataset *d = NULL;
         if (load(o.ml100k, &d) != RECNN_OK) {
-            printf("ML-100K not found (give the path to u.data, or set RECNN_DATA_DIR)\n");
+            rc = 1;
         } else {
             splits s;
             make_splits(d, o.seeds, &s);
+            ran++;
             if (!o.only || !strcmp(o.only, "1a"))
                 table_1a(&o, &s, "ml-100k", t1a);
             if (!o.only || !strcmp(o.only, "1b")) {
@@ -450,17 +535,16 @@ int main(int argc, char **argv)
                 if (t1b)
                     fprintf(t1b, "f,g,rmse_mean,rmse_ci95,paper_ml1m\n");
                 table_1b(&o, &s, t1b);
-                if (t1b)
-                    fclose(t1b);
+                close_out(t1b, "table1b.csv");
             }
             if (!o.only || !strcmp(o.only, "5")) {
                 FILE *f5 = open_out(&o, "figure5.csv");
                 if (f5)
                     fprintf(f5, "k,rmse_mean,rmse_ci95,paper_ml1m\n");
                 figure_5(&o, &s, f5);
-                if (f5)
-                    fclose(f5);
+                close_out(f5, "figure5.csv");
                 write_gnuplot(&o);
+                wrote_gp = 1;
             }
             free_splits(&s);
             recnn_dataset_free(d);
@@ -471,16 +555,31 @@ int main(int argc, char **argv)
         if (!more[k][0])
             continue;
         recnn_dataset *d = NULL;
-        if (load(more[k][0], &d) != RECNN_OK)
+        if (load(more[k][0], &d) != RECNN_OK) {
+            rc = 1;
             continue;
+        }
         splits s;
         make_splits(d, o.seeds, &s);
+        ran++;
         table_1a(&o, &s, more[k][1], t1a);
         free_splits(&s);
         recnn_dataset_free(d);
     }
-    if (t1a)
-        fclose(t1a);
-    printf("\nCSV and figure5.gp written to %s/ (total %.0f s)\n", o.out_dir, now_s() - t0);
-    return 0;
+    close_out(t1a, "table1a.csv");
+    if (g_write_failed)
+        return 1;
+    if (!ran) {
+        printf("\nno data loaded: nothing computed\n");
+        return rc;
+    }
+    if (rc) {
+        fprintf(stderr, "autorec: some data could not be loaded; the others' results are in "
+                        "%s/\n",
+                o.out_dir);
+        return rc;
+    }
+    printf("\nCSV%s written to %s/ (total %.0f s)\n", wrote_gp ? " and figure5.gp" : "",
+           o.out_dir, now_s() - t0);
+    return rc;
 }
