@@ -37,10 +37,12 @@
  * Writes the training-loss curves (the paper's Fig. 7) to
  * OUT/ncf_loss.csv with a gnuplot script OUT/ncf_loss.gp, and prints the
  * top of one user's list with titles (Fig. 8). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <recnn.h>
 #include <recnn/ncf.h>
@@ -60,6 +62,7 @@
 
 typedef struct opts {
     char data[1024];
+    char name[256]; /* the loaded data's name, for headings */
     const char *ml1m;
     const char *out;
     const char *split;
@@ -166,14 +169,15 @@ static void print_ref(const char *name, double a, double b, double c, double d)
 
 /* ---- Fig. 7: loss curves ----------------------------------------------------- */
 
-static void write_curves(const opts *o, curve *const *c, const char *const *names, int n)
+/* Returns 0, or 1 when a file could not be written (message printed). */
+static int write_curves(const opts *o, curve *const *c, const char *const *names, int n)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/ncf_loss.csv", o->out);
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "ncf: cannot write %s\n", path);
-        return;
+        fprintf(stderr, "ncf: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
     }
     fprintf(f, "epoch");
     for (int k = 0; k < n; k++)
@@ -192,26 +196,35 @@ static void write_curves(const opts *o, curve *const *c, const char *const *name
         }
         fprintf(f, "\n");
     }
-    fclose(f);
+    if (ferror(f) | fclose(f)) {
+        fprintf(stderr, "ncf: error writing %s\n", path);
+        return 1;
+    }
     snprintf(path, sizeof path, "%s/ncf_loss.gp", o->out);
     f = fopen(path, "w");
-    if (!f)
-        return;
+    if (!f) {
+        fprintf(stderr, "ncf: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
     fprintf(f, "# gnuplot %s/ncf_loss.gp  ->  ncf_loss.png (the paper's Fig. 7)\n", o->out);
     fprintf(f, "set datafile separator ','\nset terminal pngcairo size 800,500\n");
     fprintf(f, "set output 'ncf_loss.png'\nset key top right\n");
     fprintf(f, "set xlabel 'epoch'\nset ylabel 'training loss (BCE per example)'\n");
-    fprintf(f, "set title 'NCF on MovieLens 100K: training loss (paper: 0.164153 after "
-               "100 epochs)'\n");
+    fprintf(f, "set title 'NCF on %s: training loss (paper, ML-100K: 0.164153 after "
+               "100 epochs)'\n", o->name);
     fprintf(f, "plot ");
     for (int k = 0; k < n; k++)
         fprintf(f, "%s'ncf_loss.csv' using 1:%d with lines lw 2 title '%s'", k ? ", " : "",
                 k + 2, names[k]);
     fprintf(f, "\n");
-    fclose(f);
+    if (ferror(f) | fclose(f)) {
+        fprintf(stderr, "ncf: error writing %s\n", path);
+        return 1;
+    }
     printf("\nTraining-loss curves (Fig. 7): %s/ncf_loss.csv, plot with "
            "`cd %s && gnuplot ncf_loss.gp`\n",
            o->out, o->out);
+    return 0;
 }
 
 /* ---- Fig. 8: one user's list ------------------------------------------------- */
@@ -352,6 +365,30 @@ static void usage(void)
     exit(2);
 }
 
+/* A name for the data at `path` (a directory or a file in it): the
+ * directory's name, e.g. "ml-100k" or "ml-latest-small". */
+static void data_name(const char *path, char *out, size_t cap)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    struct stat sb;
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = 0;
+    if (stat(buf, &sb) == 0 && !S_ISDIR(sb.st_mode)) { /* a file: its directory */
+        char *sl = strrchr(buf, '/');
+        if (sl && sl != buf)
+            *sl = 0;
+        else if (!sl)
+            snprintf(buf, sizeof buf, ".");
+    }
+    const char *base = strrchr(buf, '/');
+    base = base && base[1] ? base + 1 : buf;
+    if (!strcmp(base, "."))
+        base = path;
+    snprintf(out, cap, "%s", base);
+}
+
 /* The u.data file behind --data (a directory or the file itself). */
 static void udata_path(const char *data, char *out, size_t cap)
 {
@@ -427,8 +464,13 @@ int main(int argc, char **argv)
             o.valid = atof(v);
         else if (ARG("--seeds"))
             o.seeds = atoi(v);
-        else if (ARG("--threads"))
-            o.threads = atoi(v);
+        else if (ARG("--threads")) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (end == v || *end || t < 0 || t > 1000000)
+                usage();
+            o.threads = (int)t;
+        }
         else if (ARG("--factors"))
             o.factors = atoi(v);
         else if (ARG("--layers"))
@@ -458,18 +500,21 @@ int main(int argc, char **argv)
         o.seeds < 1 || o.seeds > MAX_SEEDS || o.loo_seeds < 1 || o.loo_seeds > MAX_SEEDS ||
         o.loo_epochs < 1 || rule == -2)
         usage();
-    if (o.threads > 0)
-        recnn_set_num_threads(o.threads);
+    if (o.threads > 0 && recnn_set_num_threads(o.threads) != RECNN_OK) {
+        fprintf(stderr, "ncf: --threads %d: %s\n", o.threads, recnn_last_error());
+        return 2;
+    }
 
     recnn_dataset *raw, *d, *meta = NULL;
     int st = recnn_dataset_load(&raw, o.data, RECNN_FORMAT_AUTO, NULL);
     if (st == RECNN_E_IO) {
-        fprintf(stderr, "ncf: MovieLens 100K not found at %s (%s); download it from "
-                        "https://grouplens.org/datasets/movielens/100k/ and pass --data\n",
+        fprintf(stderr, "ncf: cannot load %s (%s); MovieLens 100K is at "
+                        "https://grouplens.org/datasets/movielens/100k/, pass --data\n",
                 o.data, recnn_last_error());
         return 1;
     }
     CHECK(st);
+    data_name(o.data, o.name, sizeof o.name);
     /* implicit feedback: every rating is an interaction */
     CHECK(recnn_dataset_binarize(&d, raw, 0.0f));
     char item_path[1100], udata[1100];
@@ -484,7 +529,13 @@ int main(int argc, char **argv)
     recnn_dataset *train = NULL, *test = NULL, *fit = NULL, *valid = NULL;
     if (rule >= 0 && file_chrono_split(d, udata, 0.25, o.valid, rule, &train, &test, &fit,
                                        &valid) != 0) {
-        fprintf(stderr, "ncf: %s does not match the loaded data; --split library\n", udata);
+        struct stat sb;
+        if (stat(udata, &sb) == 0)
+            fprintf(stderr, "ncf: %s does not match the loaded data; --split library\n",
+                    udata);
+        else
+            fprintf(stderr, "ncf: no %s to take the file order from; --split library\n",
+                    udata);
         rule = -1;
     }
     if (rule < 0) {
@@ -497,7 +548,7 @@ int main(int argc, char **argv)
         CHECK(recnn_split_chrono(train, &so, &fit, NULL, &valid));
     }
 
-    printf("NCF on MovieLens 100K (../shared/papers/ncf-movielens.txt)\n");
+    printf("NCF on %s (../shared/papers/ncf-movielens.txt)\n", o.name);
     printf("data: %lld users x %lld items, %lld interactions; chronological 75/25 per "
            "user (%s: %s) -> train %lld, test %lld (unseen users/items dropped)\n",
            (long long)recnn_dataset_n_active_users(d), (long long)recnn_dataset_n_active_items(d),
@@ -624,7 +675,7 @@ int main(int argc, char **argv)
 
     curve *cp[4] = {&cv[0], &cv[1], &cv[2], &cv[3]};
     const char *cn[4] = {"GMF", "MLP", "NeuMF", "NeuMF pre-trained"};
-    write_curves(&o, cp, cn, 4);
+    int rc = write_curves(&o, cp, cn, 4);
     if (show)
         show_user(show, meta, test, o.user);
     recnn_model_free(show);
@@ -632,12 +683,14 @@ int main(int argc, char **argv)
     recnn_model_free(ease);
 
     if (o.loo) {
-        loo_protocol(&o, "MovieLens 100K", d);
+        loo_protocol(&o, o.name, d);
         if (o.ml1m) {
             recnn_dataset *r1, *d1;
+            char name1[256];
             CHECK(recnn_dataset_load(&r1, o.ml1m, RECNN_FORMAT_AUTO, NULL));
             CHECK(recnn_dataset_binarize(&d1, r1, 0.0f));
-            loo_protocol(&o, "MovieLens 1M", d1);
+            data_name(o.ml1m, name1, sizeof name1);
+            loo_protocol(&o, name1, d1);
             recnn_dataset_free(r1);
             recnn_dataset_free(d1);
         }
@@ -649,5 +702,5 @@ int main(int argc, char **argv)
     recnn_dataset_free(meta);
     recnn_dataset_free(d);
     recnn_dataset_free(raw);
-    return 0;
+    return rc;
 }
