@@ -23,8 +23,10 @@
  * Every model is trained on the training part only; the validation part
  * picks the best epoch (AE, MF).  Unseen users/items predict 3 (the
  * paper's default rating); predictions are clamped to [0.5, 5]. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,6 +72,47 @@ static void usage(void)
     exit(2);
 }
 
+/* A whole decimal number in [lo, hi] or usage(). */
+static unsigned long long parse_num(const char *v, unsigned long long lo, unsigned long long hi)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end || errno || *v == '-' || x < lo || x > hi)
+        usage();
+    return x;
+}
+
+/* Configures model `s` exactly as a repeat with seed `seed` trains it. */
+static void configure(recnn_model *m, int s, int quick, unsigned long long seed)
+{
+    CHECK(recnn_model_configure(m, SPECS[s].settings));
+    if (quick && !strcmp(SPECS[s].kind, "item_ae"))
+        CHECK(recnn_model_configure(m, "epochs=30"));
+    char seed_kv[64];
+    snprintf(seed_kv, sizeof seed_kv, "seed=%llu", seed);
+    if (strcmp(SPECS[s].kind, "itemknn") != 0)
+        CHECK(recnn_model_configure(m, seed_kv));
+}
+
+/* The name of the directory holding the data at `path` (a file or a directory). */
+static const char *data_name(const char *path, char *buf, size_t cap)
+{
+    struct stat sb;
+    snprintf(buf, cap, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = 0;
+    if (stat(buf, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+        char *sl = strrchr(buf, '/');
+        if (!sl)
+            return path;
+        *sl = 0;
+    }
+    const char *base = strrchr(buf, '/');
+    return base && base[1] ? base + 1 : buf;
+}
+
 static void metrics(const recnn_model *m, const recnn_dataset *d, double *acc, double *mse)
 {
     recnn_rating_opts o;
@@ -108,31 +151,37 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/ml-latest-small/ratings.csv",
              dir && *dir ? dir : "../shared/datasets");
     const char *data = path;
-    int repeats = 5, quick = 0, threads = 0;
+    int repeats = 5, quick = 0, threads = 0, data_given = 0, repeats_given = 0;
     unsigned long long seed = 1;
     for (int a = 1; a < argc; a++) {
-        if (!strcmp(argv[a], "--data") && a + 1 < argc)
+        if (!strcmp(argv[a], "--data") && a + 1 < argc) {
             data = argv[++a];
-        else if (!strcmp(argv[a], "--repeats") && a + 1 < argc)
-            repeats = atoi(argv[++a]);
-        else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
-            seed = strtoull(argv[++a], NULL, 10);
+            data_given = 1;
+        } else if (!strcmp(argv[a], "--repeats") && a + 1 < argc) {
+            repeats = (int)parse_num(argv[++a], 1, 100);
+            repeats_given = 1;
+        } else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+            seed = parse_num(argv[++a], 0, ULLONG_MAX / 2);
         else if (!strcmp(argv[a], "--threads") && a + 1 < argc)
-            threads = atoi(argv[++a]);
+            threads = (int)parse_num(argv[++a], 0, 1000000);
         else if (!strcmp(argv[a], "--quick"))
             quick = 1;
         else
             usage();
     }
-    if (quick)
+    if (quick && !repeats_given)
         repeats = 1;
-    if (repeats < 1 || repeats > 100)
-        usage();
-    if (threads > 0)
-        recnn_set_num_threads(threads);
+    if (threads > 0 && recnn_set_num_threads(threads) != RECNN_OK) {
+        fprintf(stderr, "movie_autoencoder: --threads %d: %s\n", threads, recnn_last_error());
+        return 2;
+    }
 
     struct stat sb;
     if (stat(data, &sb) != 0) {
+        if (data_given) {
+            fprintf(stderr, "movie_autoencoder: cannot read %s: %s\n", data, strerror(errno));
+            return 1;
+        }
         fprintf(stderr, "movie_autoencoder: %s not found (set RECNN_DATA_DIR or --data); "
                         "skipping\n",
                 data);
@@ -140,9 +189,10 @@ int main(int argc, char **argv)
     }
     recnn_dataset *all;
     CHECK(recnn_dataset_load(&all, data, RECNN_FORMAT_AUTO, NULL));
-    printf("ml-latest-small: %lld users x %lld movies, %lld ratings; %d repeat(s) of a "
+    char name[1024];
+    printf("%s: %lld users x %lld movies, %lld ratings; %d repeat(s) of a "
            "random 90/10 split with 10 %% of training for validation\n\n",
-           (long long)recnn_dataset_n_users(all), (long long)recnn_dataset_n_items(all),
+           data_name(data, name, sizeof name), (long long)recnn_dataset_n_users(all), (long long)recnn_dataset_n_items(all),
            (long long)recnn_dataset_n_ratings(all), repeats);
 
     /* acc[model][part][repeat], mse likewise, seconds[model][repeat] */
@@ -158,13 +208,7 @@ int main(int argc, char **argv)
         for (int s = 0; s < N_SPECS; s++) {
             recnn_model *m;
             CHECK(recnn_model_create(&m, SPECS[s].kind));
-            CHECK(recnn_model_configure(m, SPECS[s].settings));
-            if (quick && !strcmp(SPECS[s].kind, "item_ae"))
-                CHECK(recnn_model_configure(m, "epochs=30"));
-            char seed_kv[64];
-            snprintf(seed_kv, sizeof seed_kv, "seed=%llu", seed + (unsigned long long)r);
-            if (strcmp(SPECS[s].kind, "itemknn") != 0)
-                CHECK(recnn_model_configure(m, seed_kv));
+            configure(m, s, quick, seed + (unsigned long long)r);
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             CHECK(recnn_model_fit(m, tr, strcmp(SPECS[s].kind, "itemknn") ? va : NULL));
@@ -215,11 +259,14 @@ int main(int argc, char **argv)
         mean_sd(secs[s], repeats, &t, &tsd);
         printf(" | %8.4f | %8.4f %8.2f\n", sd, sqrt(mn), t);
     }
-    printf("\nSettings:\n");
+    if (repeats > 1)
+        printf("\nSettings (of repeat 1; repeat r uses seed %llu + r - 1):\n", seed);
+    else
+        printf("\nSettings:\n");
     for (int s = 0; s < N_SPECS; s++) {
         recnn_model *m;
         CHECK(recnn_model_create(&m, SPECS[s].kind));
-        CHECK(recnn_model_configure(m, SPECS[s].settings));
+        configure(m, s, quick, seed);
         char buf[2048];
         recnn_model_settings_string(m, buf, sizeof buf);
         printf("  %-14s %s: %s\n", SPECS[s].label, SPECS[s].kind, buf);
