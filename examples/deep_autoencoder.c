@@ -47,6 +47,7 @@
  *                    (refit_check; use tuning seeds: --seed 42 --repeats 5)
  *   --no-default     skip the ML / Netflix-file study (with --synthetic,
  *                    --full) */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,6 +443,16 @@ static void tally_add(tally *t, const char *label, int r, uint64_t seed, result 
     t->sum.refit_epochs += x.refit_epochs;
 }
 
+/* "mean +- half", or the mean alone when there is no CI (one value). */
+static const char *mean_ci(char *buf, size_t cap, double mean, double half)
+{
+    if (isnan(half))
+        snprintf(buf, cap, "%.4f", mean);
+    else
+        snprintf(buf, cap, "%.4f +- %.4f", mean, half);
+    return buf;
+}
+
 /* With refit: "<label> (refit)" (valid: the validation RMSE that chose its
  * epoch count; best: the stopping epoch; epochs: the refit's) above
  * "  validation-stopped"; then the
@@ -467,13 +478,15 @@ static void tally_print(tally *t, const char *label, double paper)
         f.sec_per_epoch = t->sum.refit_sec_per_epoch / n;
         print_row(rl, paper, f, n);
         print_row("  validation-stopped", paper, m, n);
-        printf("  %s, test RMSE over %d split%s: refit %.4f +- %.4f, validation-stopped "
-               "%.4f +- %.4f (mean +- 95 %% CI)\n",
-               label, n, n > 1 ? "s" : "", rmean, rhalf, mean, half);
+        char b1[64], b2[64];
+        printf("  %s, test RMSE over %d split%s: refit %s, validation-stopped %s%s\n", label,
+               n, n > 1 ? "s" : "", mean_ci(b1, sizeof b1, rmean, rhalf),
+               mean_ci(b2, sizeof b2, mean, half), n > 1 ? " (mean +- 95 % CI)" : "");
     } else {
         print_row(label, paper, m, n);
-        printf("  %s, test RMSE over %d split%s: %.4f +- %.4f (mean +- 95 %% CI)\n", label,
-               n, n > 1 ? "s" : "", mean, half);
+        char b1[64];
+        printf("  %s, test RMSE over %d split%s: %s%s\n", label, n, n > 1 ? "s" : "",
+               mean_ci(b1, sizeof b1, mean, half), n > 1 ? " (mean +- 95 % CI)" : "");
     }
     fflush(stdout);
     free(t->test);
@@ -496,6 +509,9 @@ static void study(const recnn_dataset *all, const char *name, int epochs, uint64
            name, (long long)recnn_dataset_n_users(all), (long long)recnn_dataset_n_items(all),
            (long long)recnn_dataset_n_ratings(all), (unsigned long long)seed);
     printf("common settings: %s\n", common);
+    if (g_epoch_cap > 0)
+        printf("every row's epochs (the tuned rows' too) capped at %d, patience too\n",
+               g_epoch_cap);
     printf("%-28s | %8s | %8s %8s | %5s %6s | %8s\n", "model", "paper", "valid", "test",
            "best", "epochs", "s/epoch");
     recnn_dataset *tr, *va, *te;
@@ -664,7 +680,11 @@ static void synthetic_netflix(int epochs, uint64_t seed, int verbose)
            "Netflix loader in %.2f s\n",
            path, t1 - t0, t2 - t1);
     recnn_dataset_free(gen);
+    /* every row of this run, the tuned one too, trains at most `epochs` */
+    const int cap = g_epoch_cap;
+    g_epoch_cap = epochs;
     study(all, "synthetic-netflix-small", epochs, seed, 0, 1, verbose);
+    g_epoch_cap = cap;
     recnn_dataset_free(all);
     unlink(path);
     rmdir(dir);
@@ -703,6 +723,21 @@ static void full_size(uint64_t seed)
     recnn_dataset_free(all);
 }
 
+static void usage(void);
+
+/* A whole decimal number in [lo, hi], or usage(). */
+static unsigned long long num(const char *v, unsigned long long lo, unsigned long long hi)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end || errno || *v == '-' || x < lo || x > hi) {
+        fprintf(stderr, "deep_autoencoder: bad number '%s' (want %llu..%llu)\n", v, lo, hi);
+        usage();
+    }
+    return x;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -719,7 +754,7 @@ int main(int argc, char **argv)
     const char *base = dir && *dir ? dir : "../shared/datasets";
     const char *netflix[64];
     int n_netflix = 0, which = 0, synth = 0, full = 0, quick = 0, epochs = 0;
-    int repeats = -1, do_study = 1, verbose = 0, check = 0;
+    int repeats = -1, do_study = 1, verbose = 0, check = 0, ensemble_given = 0;
     unsigned long long seed = 1;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--ml100k"))
@@ -735,9 +770,10 @@ int main(int argc, char **argv)
             full = 1;
         else if (!strcmp(argv[a], "--quick"))
             quick = 1;
-        else if (!strcmp(argv[a], "--ensemble") && a + 1 < argc)
-            g_ensemble = atoi(argv[++a]);
-        else if (!strcmp(argv[a], "--user-only"))
+        else if (!strcmp(argv[a], "--ensemble") && a + 1 < argc) {
+            g_ensemble = (int)num(argv[++a], 0, 1000);
+            ensemble_given = 1;
+        } else if (!strcmp(argv[a], "--user-only"))
             g_user_only = 1;
         else if (!strcmp(argv[a], "--no-study"))
             do_study = 0;
@@ -752,14 +788,18 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--verbose"))
             verbose = 1;
         else if (!strcmp(argv[a], "--epochs") && a + 1 < argc)
-            epochs = atoi(argv[++a]);
+            epochs = (int)num(argv[++a], 1, 100000);
         else if (!strcmp(argv[a], "--repeats") && a + 1 < argc)
-            repeats = atoi(argv[++a]);
+            repeats = (int)num(argv[++a], 1, 1000);
         else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
-            seed = strtoull(argv[++a], NULL, 10);
-        else if (!strcmp(argv[a], "--threads") && a + 1 < argc)
-            CHECK(recnn_set_num_threads(atoi(argv[++a])));
-        else
+            seed = num(argv[++a], 0, (unsigned long long)INT64_MAX / 1000);
+        else if (!strcmp(argv[a], "--threads") && a + 1 < argc) {
+            const int n = (int)num(argv[++a], 0, 1000000);
+            if (recnn_set_num_threads(n) != RECNN_OK) {
+                fprintf(stderr, "deep_autoencoder: --threads %d: %s\n", n, recnn_last_error());
+                return 2;
+            }
+        } else
             usage();
     }
     if (epochs <= 0)
@@ -768,7 +808,7 @@ int main(int argc, char **argv)
         g_epoch_cap = epochs;
     if (repeats <= 0)
         repeats = quick ? 1 : 5;
-    if (quick && g_ensemble > 2)
+    if (quick && !ensemble_given && g_ensemble > 2)
         g_ensemble = 2;
 
     recnn_dataset *all = NULL;
