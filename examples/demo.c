@@ -1,6 +1,6 @@
 /* `make demo`: trains I-AutoRec on the library's synthetic ratings (no
  * download), printing one line per epoch, then the test RMSE and the
- * top-10 recommendations for one user.  About a minute on 2 cores.
+ * top-10 recommendations for one user.  A few seconds on 2 cores.
  *
  *   demo [--quick] [--threads N]   */
 #include <recnn.h>
