@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "refit.h"
+#include "args.h"
 
 #define MAX_SEEDS 32
 #define MAX_LAMBDAS 16
@@ -382,10 +383,8 @@ static int parse_lambdas(options *o, const char *s)
 /* A whole decimal integer in [lo, hi]; 0 when malformed. */
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi)
+    unsigned long long v;
+    if (!arg_uint(s, (unsigned long long)lo, (unsigned long long)hi, &v))
         return 0;
     *out = (int)v;
     return 1;
@@ -480,10 +479,8 @@ int main(int argc, char **argv)
     }
     if (RECNN_CHECK_VERSION() != RECNN_OK)
         die("version", RECNN_E_VERSION);
-    if (o.threads > 0 && recnn_set_num_threads(o.threads) != RECNN_OK) {
-        fprintf(stderr, "autorec: --threads %d: %s\n", o.threads, recnn_last_error());
+    if (!arg_threads("autorec", o.threads))
         return 2;
-    }
     /* every path the user gave must exist before hours of training start */
     const char *given[4] = {ml100k_given && !o.skip_100k ? o.ml100k : NULL, o.ml1m, o.ml10m,
                             o.netflix};

@@ -58,6 +58,7 @@
 
 #include "recnn.h"
 #include "refit.h"
+#include "args.h"
 
 #define CHECK(call)                                                                 \
     do {                                                                            \
@@ -728,10 +729,8 @@ static void usage(void);
 /* A whole decimal number in [lo, hi], or usage(). */
 static unsigned long long num(const char *v, unsigned long long lo, unsigned long long hi)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (end == v || *end || errno || *v == '-' || x < lo || x > hi) {
+    unsigned long long x;
+    if (!arg_uint(v, lo, hi, &x)) {
         fprintf(stderr, "deep_autoencoder: bad number '%s' (want %llu..%llu)\n", v, lo, hi);
         usage();
     }
@@ -794,11 +793,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
             seed = num(argv[++a], 0, (unsigned long long)INT64_MAX / 1000);
         else if (!strcmp(argv[a], "--threads") && a + 1 < argc) {
-            const int n = (int)num(argv[++a], 0, 1000000);
-            if (recnn_set_num_threads(n) != RECNN_OK) {
-                fprintf(stderr, "deep_autoencoder: --threads %d: %s\n", n, recnn_last_error());
+            if (!arg_threads("deep_autoencoder", (long long)num(argv[++a], 0, 1000000)))
                 return 2;
-            }
         } else
             usage();
     }

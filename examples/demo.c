@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "args.h"
 
 static void check(int st, const char *what)
 {
@@ -42,16 +43,13 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h"))
             return usage(stdout, 0);
         else if (!strcmp(argv[a], "--threads") && a + 1 < argc) {
-            char *end = NULL;
-            long n = strtol(argv[++a], &end, 10);
-            if (end == argv[a] || *end || n < 0 || n > 1000000) {
+            unsigned long long n;
+            if (!arg_uint(argv[++a], 0, 1000000, &n)) {
                 fprintf(stderr, "demo: --threads needs an integer >= 0, got '%s'\n", argv[a]);
                 return usage(stderr, 2);
             }
-            if (recnn_set_num_threads((int)n) != RECNN_OK) {
-                fprintf(stderr, "demo: --threads %ld: %s\n", n, recnn_last_error());
+            if (!arg_threads("demo", (long long)n))
                 return 2;
-            }
         } else {
             fprintf(stderr, "demo: unknown or incomplete option '%s'\n", argv[a]);
             return usage(stderr, 2);

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "recnn.h"
+#include "args.h"
 
 /* item_ae with penalties chosen on the validation part of a seed-42 split
  * (docs/models/deep_ae.md): L2 instead of the paper's L1-heavy elastic net,
@@ -75,10 +76,8 @@ static void usage(void)
 /* A whole decimal number in [lo, hi] or usage(). */
 static unsigned long long parse_num(const char *v, unsigned long long lo, unsigned long long hi)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (end == v || *end || errno || *v == '-' || x < lo || x > hi)
+    unsigned long long x;
+    if (!arg_uint(v, lo, hi, &x))
         usage();
     return x;
 }
@@ -171,10 +170,8 @@ int main(int argc, char **argv)
     }
     if (quick && !repeats_given)
         repeats = 1;
-    if (threads > 0 && recnn_set_num_threads(threads) != RECNN_OK) {
-        fprintf(stderr, "movie_autoencoder: --threads %d: %s\n", threads, recnn_last_error());
+    if (!arg_threads("movie_autoencoder", threads))
         return 2;
-    }
 
     struct stat sb;
     if (stat(data, &sb) != 0) {

@@ -101,6 +101,7 @@ static recnn_model *make(const char *kind, const char *settings, curve *c)
 }
 
 #include "chrono_file_split.h"
+#include "args.h"
 
 /* ---- the evaluation of the paper: top-10 over unrated items --------------- */
 
@@ -465,9 +466,8 @@ int main(int argc, char **argv)
         else if (ARG("--seeds"))
             o.seeds = atoi(v);
         else if (ARG("--threads")) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (end == v || *end || t < 0 || t > 1000000)
+            unsigned long long t;
+            if (!arg_uint(v, 0, 1000000, &t))
                 usage();
             o.threads = (int)t;
         }
@@ -500,10 +500,8 @@ int main(int argc, char **argv)
         o.seeds < 1 || o.seeds > MAX_SEEDS || o.loo_seeds < 1 || o.loo_seeds > MAX_SEEDS ||
         o.loo_epochs < 1 || rule == -2)
         usage();
-    if (o.threads > 0 && recnn_set_num_threads(o.threads) != RECNN_OK) {
-        fprintf(stderr, "ncf: --threads %d: %s\n", o.threads, recnn_last_error());
+    if (!arg_threads("ncf", o.threads))
         return 2;
-    }
 
     recnn_dataset *raw, *d, *meta = NULL;
     int st = recnn_dataset_load(&raw, o.data, RECNN_FORMAT_AUTO, NULL);

@@ -126,9 +126,11 @@ typedef struct recnn_rating_opts {
     float scale_max;      /*   training scale, or no clamping for arrays   */
     float grid;           /* accuracy rounding step (default 0.5; > 0) */
     int unseen;           /* recnn_unseen_policy (default RECNN_UNSEEN_DEFAULT) */
-    float default_rating; /* NaN (default): the model's "default_rating"
-                             setting if it has one, else its training mean
-                             (AutoRec's protocol: set 3) */
+    float default_rating; /* NaN (default): the model's default prediction,
+                             as recnn_model_predict gives it (its
+                             "default_rating" setting if it has one, else
+                             its training mean; NCF task=implicit: 0).
+                             AutoRec's protocol: set 3 */
 } recnn_rating_opts;
 
 /* The results.  The caller sets `size` = sizeof(recnn_rating_metrics); the

@@ -122,22 +122,6 @@ RECNN_API int recnn_rating_metrics_arrays(const float *pred, const float *truth,
     return write_out(&a, 0, out);
 }
 
-/* The model's fallback prediction, as model.c chooses it. */
-static float model_default(const recnn_model *m)
-{
-    int n = recnn_model_setting_count(m);
-    for (int i = 0; i < n; i++) {
-        const char *name, *type;
-        if (recnn_model_setting_info(m, i, &name, &type, NULL) == RECNN_OK &&
-            strcmp(name, "default_rating") == 0 && strcmp(type, "float") == 0) {
-            double v;
-            if (recnn_model_get_float(m, name, &v) == RECNN_OK)
-                return (float)v;
-        }
-    }
-    return (float)m->global_mean;
-}
-
 RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_dataset *test,
                                          const recnn_rating_opts *opts,
                                          recnn_rating_metrics *out)
@@ -167,7 +151,7 @@ RECNN_API int recnn_rating_metrics_model(const recnn_model *m, const recnn_datas
         recnn__free(p);
         return st;
     }
-    float def = isnan(o.default_rating) ? model_default(m) : o.default_rating;
+    float def = isnan(o.default_rating) ? recnn__model_default(m) : o.default_rating;
     if (o.scale_min == 0 && o.scale_max == 0) {
         o.scale_min = m->scale_min;
         o.scale_max = m->scale_max;

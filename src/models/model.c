@@ -652,8 +652,10 @@ static int fitted_guard(const recnn_model *m)
 }
 
 /* The fallback for users/items unknown to the model. */
-static float default_prediction(const recnn_model *m)
+float recnn__model_default(const recnn_model *m)
 {
+    if (m->vt->default_value)
+        return m->vt->default_value(m);
     const recnn__setting *s = find_setting(m->vt, "default_rating");
     if (s && s->type == RECNN__SET_FLOAT) {
         double v;
@@ -661,13 +663,6 @@ static float default_prediction(const recnn_model *m)
         if (!isnan(v))
             return (float)v;
     }
-    /* an implicit-feedback model (NCF's task=implicit) predicts the
-     * probability of an interaction: an unknown pair has none, not the
-     * mean rating of the data it was given */
-    s = find_setting(m->vt, "task");
-    if (s && s->type == RECNN__SET_STR &&
-        strcmp((const char *)m->config + s->offset, "implicit") == 0)
-        return 0.0f;
     return (float)m->global_mean;
 }
 
@@ -724,7 +719,7 @@ RECNN_API int recnn_model_predict_batch(const recnn_model *m, size_t n,
     }
     st = k ? m->vt->predict(m, (int64_t)k, u, i, tmp) : RECNN_OK;
     if (st == RECNN_OK) {
-        float def = default_prediction(m);
+        float def = recnn__model_default(m);
         size_t q = 0;
         for (size_t j = 0; j < n; j++) {
             int32_t uu = recnn__idmap_find(m->users, users[j]);
@@ -775,7 +770,7 @@ RECNN_API int recnn_model_predict_dataset(const recnn_model *m, const recnn_data
     st = m->vt->predict(m, d->n_ratings, d->user, d->item, out);
     if (st)
         return st;
-    float def = default_prediction(m);
+    float def = recnn__model_default(m);
     for (int64_t k = 0; k < d->n_ratings; k++)
         if (!recnn__model_known(m, d->user[k], d->item[k]))
             out[k] = def;
@@ -797,7 +792,7 @@ double recnn__valid_rmse(const recnn_model *m, const recnn_dataset *d)
     for (int64_t k = 0; k < d->n_ratings; k++) {
         float v = recnn__model_known(m, d->user[k], d->item[k])
                       ? clampf(p[k], m->scale_min, m->scale_max)
-                      : default_prediction(m);
+                      : recnn__model_default(m);
         double e = (double)v - d->value[k];
         se += e * e;
     }

@@ -80,6 +80,10 @@ typedef struct recnn__model_vt {
     int (*restore)(recnn_model *m, const recnn__tensor *t, int n);
     /* Frees m->state (config and common parts are model.c's). */
     void (*free_state)(recnn_model *m);
+    /* The prediction for a user or item without training ratings; NULL:
+     * the setting "default_rating" where the model has one, else the
+     * training mean (recnn__model_default). */
+    float (*default_value)(const recnn_model *m);
 } recnn__model_vt;
 
 struct recnn_model {
@@ -132,6 +136,8 @@ bool recnn__model_same_space(const recnn_model *m, const recnn_dataset *d);
  * every other pair gets the default prediction. */
 int recnn__model_index_seen(recnn_model *m);
 bool recnn__model_known(const recnn_model *m, int32_t user, int32_t item);
+/* The default prediction of a fitted model (vt->default_value). */
+float recnn__model_default(const recnn_model *m);
 
 /* A model with default settings (used by create and by the file loader). */
 int recnn__model_new(const recnn__model_vt *vt, recnn_model **out);

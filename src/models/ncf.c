@@ -551,6 +551,14 @@ static void ncf_free_state(recnn_model *m)
     m->state = NULL;
 }
 
+/* task=implicit predicts the probability of an interaction: an unknown
+ * pair has none (not the mean rating of the data it was given). */
+static float ncf_default(const recnn_model *m)
+{
+    const ncf_cfg *c = RECNN__CFG(m, ncf_cfg);
+    return strcmp(c->task, "implicit") == 0 ? 0.0f : (float)m->global_mean;
+}
+
 static int state_new(recnn_model *m, const dims *d)
 {
     ncf_state *s = calloc(1, sizeof *s);
@@ -1312,6 +1320,7 @@ static const recnn__setting NEUMF_SETTINGS[] = {
         ncf_tensors,                                                                       \
         ncf_restore,                                                                       \
         ncf_free_state,                                                                    \
+        ncf_default,                                                                       \
     };
 
 NCF_VT(gmf, "NCF generalized matrix factorization (He et al. 2017)", GMF_SETTINGS)
